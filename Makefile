@@ -1,0 +1,31 @@
+# Two entry points (see README): `make demo` runs the main job, `make test` runs the fast test suite.
+# Each bootstraps .venv on first use; torch comes in as the local CPU build pinned in constraints.txt.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test test-all bench install clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[rl,dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/scar-gym demo
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+test-all: $(VENV)/.installed
+	$(PY) -m pytest -m ""
+
+bench: $(VENV)/.installed
+	$(PY) scripts/bench_costmodel.py
+	$(PY) scripts/bench_env.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

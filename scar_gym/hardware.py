@@ -1,0 +1,402 @@
+"""Multi-chiplet-module (MCM) hardware: chiplets, the package network (NoP) and DRAM interfaces.
+
+Defaults are the paper's Table II (Simba-based, 28 nm); see ``shared/spec/scar-method.md`` section 2.
+
+Chiplets are numbered row-major: chiplet ``i`` sits at ``(row, col) = divmod(i, cols)``. The
+dataflow layout is a grid of letters, one row per line (``"NSN/NSN/NSN"``): ``N`` NVDLA-like weight
+stationary, ``S`` ShiDianNao-like output stationary, ``E`` Eyeriss-like row stationary.
+
+Topologies:
+    * ``mesh``: 4-neighbour 2-D mesh, dimension-order (XY) routing: first along the row to the
+      destination column, then along the column. Hops = Manhattan distance.
+    * ``tri``: the mesh plus one diagonal per cell (``(r, c) - (r+1, c+1)``), i.e. a triangulated
+      mesh; routes are shortest paths (diagonal moves first, then XY), hops = max(|dr|, |dc|) when
+      the signs of dr and dc agree, Manhattan distance otherwise.
+
+DRAM sits behind two interfaces on the left and right sides of the package. A transfer goes to the
+nearer side and pays the hops to that side's outer column: ``dram_hops(i) = min(col, cols-1-col)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from scar_gym.errors import ConfigError, require_positive
+
+DATAFLOW_LETTERS = {"N": "nvd", "S": "shi", "E": "eye"}
+DATAFLOWS = tuple(DATAFLOW_LETTERS.values())
+TOPOLOGIES = ("mesh", "tri")
+#: PEs per chiplet by scenario domain (Table II).
+DOMAIN_PES = {"datacenter": 4096, "arvr": 256}
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """Package-level constants shared by every chiplet (Table II; INT8 operands)."""
+
+    clock_hz: float = 500e6
+    dram_latency_s: float = 200e-9
+    dram_energy_j_per_bit: float = 14.8e-12
+    dram_bandwidth_bytes_per_s: float = 64e9  # per side interface
+    nop_hop_latency_s: float = 35e-9
+    nop_energy_j_per_bit: float = 2.04e-12
+    nop_bandwidth_bytes_per_s: float = 100e9  # per chiplet
+    bytes_per_element: int = 1
+
+    def __post_init__(self) -> None:
+        for f in ("clock_hz", "dram_latency_s", "dram_energy_j_per_bit", "dram_bandwidth_bytes_per_s",
+                  "nop_hop_latency_s", "nop_energy_j_per_bit", "nop_bandwidth_bytes_per_s"):
+            require_positive(getattr(self, f), f"package.{f}", integer=False)
+        require_positive(self.bytes_per_element, "package.bytes_per_element")
+
+
+@dataclass(frozen=True)
+class ChipletSpec:
+    """One chiplet class: a dataflow, a PE array and its memories.
+
+    Attributes:
+        dataflow: ``nvd``, ``shi`` or ``eye``.
+        num_pes: processing elements (MAC units).
+        l2_bytes: shared on-chiplet buffer (10 MB in Table II).
+        l1_bytes_per_pe: private PE buffer, used by the dataflow model to decide whether a tile's
+            inputs stay resident.
+        cluster_size: PEs in one cluster (the inner spatial dimension). ``None``: 64 for NVD
+            (NVDLA's atomic-C), ``sqrt(num_pes)`` for Shi and Eye (a square PE array).
+        l2_bandwidth_bytes_per_cycle: L2 -> L1 bandwidth. ``None``: ``num_pes / 16``.
+    """
+
+    dataflow: str
+    num_pes: int
+    l2_bytes: int = 10 * 1024 * 1024
+    l1_bytes_per_pe: int = 512
+    cluster_size: int | None = None
+    l2_bandwidth_bytes_per_cycle: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.dataflow not in DATAFLOWS:
+            raise ConfigError("chiplet.dataflow", f"unknown dataflow {self.dataflow!r}",
+                              f"use one of {', '.join(DATAFLOWS)}")
+        require_positive(self.num_pes, "chiplet.num_pes")
+        require_positive(self.l2_bytes, "chiplet.l2_bytes")
+        require_positive(self.l1_bytes_per_pe, "chiplet.l1_bytes_per_pe")
+        if self.cluster_size is not None:
+            require_positive(self.cluster_size, "chiplet.cluster_size")
+            if self.num_pes % self.cluster_size:
+                raise ConfigError("chiplet.cluster_size", f"{self.cluster_size} does not divide num_pes={self.num_pes}",
+                                  "choose a divisor of num_pes")
+        if self.l2_bandwidth_bytes_per_cycle is not None:
+            require_positive(self.l2_bandwidth_bytes_per_cycle, "chiplet.l2_bandwidth_bytes_per_cycle", integer=False)
+
+    @property
+    def cluster(self) -> int:
+        """PEs per cluster (inner spatial dimension)."""
+        if self.cluster_size is not None:
+            return self.cluster_size
+        if self.dataflow == "nvd":
+            return min(64, self.num_pes)
+        side = int(math.isqrt(self.num_pes))
+        while self.num_pes % side:
+            side -= 1
+        return side
+
+    @property
+    def num_clusters(self) -> int:
+        return self.num_pes // self.cluster
+
+    @property
+    def l2_bandwidth(self) -> float:
+        """L2 -> L1 bytes per cycle."""
+        if self.l2_bandwidth_bytes_per_cycle is not None:
+            return float(self.l2_bandwidth_bytes_per_cycle)
+        return max(1.0, self.num_pes / 16)
+
+
+def parse_layout(layout: str | list[str] | tuple[str, ...], field: str = "layout", file: str | None = None) -> tuple[str, ...]:
+    """Parse ``"NSN/SNS/NSN"`` (or ``,``/newline separated, or a list of rows) into rows of letters.
+
+    Whitespace inside a row is ignored, so the output of :meth:`MCM.render` (``"N S N"`` per line)
+    parses back to the same layout.
+    """
+    if isinstance(layout, str):
+        rows = ["".join(r.split()) for r in layout.replace(",", "/").replace("\n", "/").split("/") if r.strip()]
+    elif isinstance(layout, (list, tuple)):
+        rows = ["".join(str(r).split()) for r in layout]
+    else:
+        raise ConfigError(field, f"expected a string like 'NSN/NSN/NSN' or a list of rows, got {type(layout).__name__}",
+                          "write one row of letters per grid row", file)
+    if not rows:
+        raise ConfigError(field, "empty layout", "write at least one row, e.g. 'NSN/NSN/NSN'", file)
+    rows = [r.upper() for r in rows]
+    widths = {len(r) for r in rows}
+    if len(widths) != 1:
+        raise ConfigError(field, f"rows have different lengths {[len(r) for r in rows]}",
+                          "give every row the same number of chiplets", file)
+    for r in rows:
+        bad = sorted(set(r) - set(DATAFLOW_LETTERS))
+        if bad:
+            raise ConfigError(field, f"unknown dataflow letter(s) {bad} in row {r!r}",
+                              "use N (nvd), S (shi) or E (eye)", file)
+    return tuple(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class MCM:
+    """A multi-chiplet module.
+
+    Attributes:
+        name: preset name or a user label.
+        layout: rows of dataflow letters; the grid size is ``len(layout) x len(layout[0])``.
+        topology: ``mesh`` or ``tri``.
+        num_pes: PEs per chiplet; ``None`` means "from the scenario's domain" (see :meth:`for_domain`)
+            and is resolved to 4096 when a concrete number is needed without a domain.
+        chiplet: overrides for every chiplet (memory, cluster size, bandwidth); its ``dataflow`` and
+            ``num_pes`` are ignored in favour of the layout and ``num_pes``.
+        package: package-level constants.
+    """
+
+    name: str
+    layout: tuple[str, ...]
+    topology: str = "mesh"
+    num_pes: int | None = None
+    chiplet: dict[str, Any] = field(default_factory=dict)
+    package: PackageSpec = field(default_factory=PackageSpec)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layout", parse_layout(self.layout))
+        if self.topology not in TOPOLOGIES:
+            raise ConfigError("topology", f"unknown topology {self.topology!r}", f"use one of {', '.join(TOPOLOGIES)}")
+        if self.num_pes is not None:
+            require_positive(self.num_pes, "num_pes")
+        allowed = {"l2_bytes", "l1_bytes_per_pe", "cluster_size", "l2_bandwidth_bytes_per_cycle"}
+        unknown = sorted(set(self.chiplet) - allowed)
+        if unknown:
+            raise ConfigError(f"chiplet.{unknown[0]}", "unknown chiplet field", f"use one of {', '.join(sorted(allowed))}")
+        # Validate the chiplet fields now rather than at first use.
+        for df in set(self.dataflows):
+            self.spec_for(df)
+
+    # -- geometry --------------------------------------------------------------------------------
+    @property
+    def rows(self) -> int:
+        return len(self.layout)
+
+    @property
+    def cols(self) -> int:
+        return len(self.layout[0])
+
+    @property
+    def num_chiplets(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def shape(self) -> str:
+        return f"{self.rows}x{self.cols}"
+
+    def coords(self, chiplet: int) -> tuple[int, int]:
+        return divmod(chiplet, self.cols)
+
+    def index(self, row: int, col: int) -> int:
+        return row * self.cols + col
+
+    @cached_property
+    def dataflows(self) -> tuple[str, ...]:
+        """Dataflow of each chiplet, row-major."""
+        return tuple(DATAFLOW_LETTERS[ch] for row in self.layout for ch in row)
+
+    @property
+    def pes(self) -> int:
+        return self.num_pes if self.num_pes is not None else DOMAIN_PES["datacenter"]
+
+    def spec_for(self, dataflow: str) -> ChipletSpec:
+        return ChipletSpec(dataflow=dataflow, num_pes=self.pes, **self.chiplet)
+
+    @cached_property
+    def classes(self) -> tuple[ChipletSpec, ...]:
+        """Distinct chiplet classes, in the order N, S, E (only those present)."""
+        present = set(self.dataflows)
+        return tuple(self.spec_for(df) for df in DATAFLOWS if df in present)
+
+    @cached_property
+    def class_of(self) -> np.ndarray:
+        """(C,) int: index into :attr:`classes` of each chiplet."""
+        names = [c.dataflow for c in self.classes]
+        return np.array([names.index(df) for df in self.dataflows], dtype=np.int64)
+
+    def count(self, dataflow: str) -> int:
+        return sum(1 for d in self.dataflows if d == dataflow)
+
+    @property
+    def is_homogeneous(self) -> bool:
+        return len(set(self.dataflows)) == 1
+
+    # -- network ---------------------------------------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.Graph:
+        """Chiplet adjacency graph (nodes are chiplet indices with ``row``, ``col``, ``dataflow``)."""
+        g = nx.Graph()
+        for i in range(self.num_chiplets):
+            r, c = self.coords(i)
+            g.add_node(i, row=r, col=c, dataflow=self.dataflows[i])
+        for i in range(self.num_chiplets):
+            r, c = self.coords(i)
+            if c + 1 < self.cols:
+                g.add_edge(i, self.index(r, c + 1))
+            if r + 1 < self.rows:
+                g.add_edge(i, self.index(r + 1, c))
+            if self.topology == "tri" and r + 1 < self.rows and c + 1 < self.cols:
+                g.add_edge(i, self.index(r + 1, c + 1))
+        return g
+
+    def neighbors(self, chiplet: int) -> tuple[int, ...]:
+        return tuple(sorted(self.graph.neighbors(chiplet)))
+
+    def route(self, src: int, dst: int) -> list[int]:
+        """Chiplets visited from ``src`` to ``dst`` (both included) by the topology's routing."""
+        r0, c0 = self.coords(src)
+        r1, c1 = self.coords(dst)
+        path = [src]
+        r, c = r0, c0
+        if self.topology == "tri":
+            # Diagonal links exist only along (+1, +1), so they help when dr and dc share a sign.
+            while (r1 - r) * (c1 - c) > 0:
+                step = 1 if r1 > r else -1
+                r, c = r + step, c + step
+                path.append(self.index(r, c))
+        while c != c1:
+            c += 1 if c1 > c else -1
+            path.append(self.index(r, c))
+        while r != r1:
+            r += 1 if r1 > r else -1
+            path.append(self.index(r, c))
+        return path
+
+    @cached_property
+    def hops(self) -> np.ndarray:
+        """(C, C) int matrix of routed hop counts."""
+        n = self.num_chiplets
+        h = np.zeros((n, n), dtype=np.int64)
+        for a in range(n):
+            for b in range(n):
+                h[a, b] = len(self.route(a, b)) - 1
+        h.setflags(write=False)
+        return h
+
+    @cached_property
+    def dram_hops(self) -> np.ndarray:
+        """(C,) hops from each chiplet to the nearer side DRAM interface (0 in the outer columns)."""
+        d = np.array([min(c, self.cols - 1 - c) for _, c in (self.coords(i) for i in range(self.num_chiplets))],
+                     dtype=np.int64)
+        d.setflags(write=False)
+        return d
+
+    # -- variants --------------------------------------------------------------------------------
+    def for_domain(self, domain: str) -> MCM:
+        """This MCM with the domain's PE count (4096 datacenter, 256 AR/VR) unless ``num_pes`` was set."""
+        if domain not in DOMAIN_PES:
+            raise ConfigError("domain", f"unknown domain {domain!r}", f"use one of {', '.join(DOMAIN_PES)}")
+        if self.num_pes is not None:
+            return self
+        return replace(self, num_pes=DOMAIN_PES[domain])
+
+    def with_pes(self, num_pes: int) -> MCM:
+        return replace(self, num_pes=num_pes)
+
+    def render(self) -> str:
+        """The layout as a small text grid (``N S N`` per row)."""
+        return "\n".join(" ".join(row) for row in self.layout)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"name": self.name, "layout": "/".join(self.layout), "topology": self.topology}
+        if self.num_pes is not None:
+            d["num_pes"] = self.num_pes
+        if self.chiplet:
+            d["chiplet"] = dict(self.chiplet)
+        default = asdict(PackageSpec())
+        pkg = {k: v for k, v in asdict(self.package).items() if v != default[k]}
+        if pkg:
+            d["package"] = pkg
+        if self.description:
+            d["description"] = self.description
+        return d
+
+    def __repr__(self) -> str:
+        return f"MCM({self.name!r}, {self.shape} {self.topology}, {'/'.join(self.layout)}, pes={self.num_pes})"
+
+
+def mcm_from_dict(data: Any, file: str | None = None, default_name: str | None = None) -> MCM:
+    """Build an :class:`MCM` from a parsed YAML mapping, with errors that name the field and file."""
+    if not isinstance(data, dict):
+        raise ConfigError("(top level)", f"expected a mapping, got {type(data).__name__}",
+                          "write the MCM as 'name: ..., layout: ...'", file)
+    known = {"name", "layout", "topology", "num_pes", "chiplet", "package", "description"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(unknown[0], "unknown field", f"use only {', '.join(sorted(known))}", file)
+    if "layout" not in data:
+        raise ConfigError("layout", "missing", "add e.g. 'layout: NSN/NSN/NSN'", file)
+    name = data.get("name", default_name)
+    if not name:
+        raise ConfigError("name", "missing", "add 'name: my-mcm'", file)
+    layout = parse_layout(data["layout"], "layout", file)
+    chiplet = data.get("chiplet") or {}
+    if not isinstance(chiplet, dict):
+        raise ConfigError("chiplet", "expected a mapping", "write chiplet fields as 'key: value'", file)
+    package_data = data.get("package") or {}
+    if not isinstance(package_data, dict):
+        raise ConfigError("package", "expected a mapping", "write package fields as 'key: value'", file)
+    pkg_fields = set(PackageSpec.__dataclass_fields__)
+    bad = sorted(set(package_data) - pkg_fields)
+    if bad:
+        raise ConfigError(f"package.{bad[0]}", "unknown field", f"use one of {', '.join(sorted(pkg_fields))}", file)
+    # YAML reads "14.8e-12" (no dot before the e) as a string, so numeric strings are converted here.
+    converted: dict[str, Any] = {}
+    for k, v in package_data.items():
+        try:
+            converted[k] = float(v) if isinstance(v, str) else v
+        except ValueError:
+            raise ConfigError(f"package.{k}", f"expected a number, got {v!r}", "write numbers, e.g. 14.8e-12",
+                              file) from None
+    try:
+        package = PackageSpec(**converted)
+        return MCM(name=str(name), layout=layout, topology=data.get("topology", "mesh"),
+                   num_pes=data.get("num_pes"), chiplet=dict(chiplet), package=package,
+                   description=str(data.get("description") or ""))
+    except ConfigError as e:
+        if e.file is None:
+            raise ConfigError(e.field, e.problem, e.fix, file) from None
+        raise
+
+
+def mcm_to_yaml(mcm: MCM, path: str | Path) -> None:
+    import yaml
+
+    Path(path).write_text(yaml.safe_dump(mcm.to_dict(), sort_keys=False))
+
+
+def load_mcm_file(path: str | Path) -> MCM:
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError("path", f"no such file {str(path)!r}", "check the path") from None
+    except (OSError, UnicodeDecodeError) as e:  # a directory, no permission, a binary file, ...
+        raise ConfigError("path", f"cannot read {str(path)!r}: {e}", "give a readable YAML text file") from None
+    except yaml.YAMLError as e:
+        raise ConfigError("(yaml)", f"malformed YAML: {e}", "fix the syntax", str(path)) from None
+    return mcm_from_dict(data, str(path), default_name=path.stem)
+
+
+def grid_mcm(layout: str, topology: str = "mesh", name: str | None = None, num_pes: int | None = None) -> MCM:
+    """An MCM of any size straight from a layout string (``"NSNS/SNSN"``)."""
+    rows = parse_layout(layout)
+    return MCM(name=name or "/".join(rows), layout=rows, topology=topology, num_pes=num_pes)
