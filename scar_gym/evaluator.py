@@ -10,7 +10,8 @@ Model (``shared/spec/scar-method.md`` 4.2-4.3), per window and model with batch 
   and ``bits x hops x e_nop``. Producer in an earlier window (or the model input): a DRAM read,
   ``bytes / BW_dram + side_hops x t_hop + t_dram`` and ``bits x (e_dram + side_hops x e_nop)``.
   An output consumed in a later window (or a model output) is written to DRAM the same way. A
-  tensor is moved once per consuming segment, however many layers of that segment read it.
+  tensor is moved once per consuming segment, however many layers of that segment read it; the
+  model input is one tensor, read from DRAM by every segment holding a source layer.
 * **Weights.** Each segment loads its layers' weights from DRAM at window start, in parallel
   with the other segments (no contention term, the spec's default): the model's pipeline starts
   after the slowest load.
@@ -28,6 +29,7 @@ assignment: searches that recombine the same per-model choices pay for each only
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -140,29 +142,45 @@ def objective_value(name: str, latency_s: float, energy_j: float) -> float:
 
 
 class _ModelData:
-    """Per-model arrays the evaluator slices on every call (built once)."""
+    """Per-model lookups the evaluator reads on every call, built once as Python lists.
+
+    An assignment touches a handful of segments, so plain list indexing beats numpy's per-call
+    overhead by an order of magnitude here (the env and the searches call this in their inner loop).
+
+    ``live[p]`` lists the tensors alive across the cut before position ``p``: producers ``u < p``
+    with a consumer at or after ``p`` (model outputs count as consumed at the end). They are the
+    only candidates for a transfer into a segment starting at ``p``; in real models there are one
+    to a few (a residual, U-Net's skips, Q/K/V reading one block input).
+    """
 
     def __init__(self, table: ModelCostTable, batch: int):
         model = table.model
-        self.table = table
+        L = model.num_layers
         self.batch = batch
-        self.num_layers = model.num_layers
-        e = model.edges
-        by_dst = np.lexsort((e[:, 0], e[:, 1])) if len(e) else np.zeros(0, dtype=np.int64)
-        self.e_src = e[by_dst, 0] if len(e) else np.zeros(0, dtype=np.int64)
-        self.e_dst = e[by_dst, 1] if len(e) else np.zeros(0, dtype=np.int64)
-        self.out_bytes = table.output_bytes
-        self.sources = model.sources
-        self.source_bytes = table.input_bytes[model.sources]
-        # Last consumer of each layer's output; a model output counts as consumed after the end.
-        last = np.full(self.num_layers, -1, dtype=np.int64)
-        if len(e):
-            np.maximum.at(last, e[:, 0], e[:, 1])
-        last[model.sinks] = self.num_layers
-        self.last_use = last
-        self.cum_w = table.cum_weight_bytes
-        self.footprint = table.footprint_bytes
-        self.batches = np.array(table.batches, dtype=np.int64)
+        self.batches = list(table.batches)
+        self.cum_l = table.cum_latency_s.tolist()  # [class][batch index][pos]
+        self.cum_e = table.cum_energy_j.tolist()
+        self.cum_w = table.cum_weight_bytes.tolist()
+        self.footprint = table.footprint_bytes.tolist()
+        self.out_bytes = table.output_bytes.tolist()
+        consumers: list[list[int]] = [[] for _ in range(L)]
+        for u, v in model.edges.tolist():
+            consumers[u].append(v)
+        last_use = [max(c) if c else -1 for c in consumers]
+        for u in model.sinks.tolist():
+            last_use[u] = L
+        self.consumers = [sorted(c) + ([L] if last_use[u] == L else []) for u, c in enumerate(consumers)]
+        self.live: list[tuple[int, ...]] = []
+        alive: list[int] = []
+        for p in range(L + 1):
+            alive = [u for u in alive if last_use[u] >= p]
+            self.live.append(tuple(alive))
+            if p < L:
+                alive.append(p)
+        # Source layers read the model input: one tensor, fetched once per segment that reads it.
+        self.source_bytes = [0.0] * L
+        for u in model.sources.tolist():
+            self.source_bytes[u] = float(table.input_bytes[u])
 
 
 class Evaluator:
@@ -192,12 +210,11 @@ class Evaluator:
         self.cost_model = cost_model or CostModel()
         self.tables = tuple(self.cost_model.model_table(m, mcm, b) for m, b in zip(models, self.batches))
         self._data = tuple(_ModelData(t, b) for t, b in zip(self.tables, self.batches))
-        pkg = mcm.package
-        self._class_of = mcm.class_of
-        self._hops = mcm.hops.astype(np.float64)
-        self._dram_hops = mcm.dram_hops.astype(np.float64)
-        self._l2 = np.array([c.l2_bytes for c in mcm.classes], dtype=np.float64)
-        self._pkg = pkg
+        self._pkg = mcm.package
+        self._class_of_l = mcm.class_of.tolist()
+        self._hops_l = mcm.hops.tolist()
+        self._dram_hops_l = mcm.dram_hops.tolist()
+        self._l2_l = [float(c.l2_bytes) for c in mcm.classes]
         self._cache: dict[tuple, ModelWindowResult] = {}
         self._cache_size = cache_size
         self.num_evaluations = 0  # assignments actually computed (memo misses)
@@ -250,76 +267,75 @@ class Evaluator:
         self.num_evaluations += 1
         d = self._data[a.model]
         pkg = self._pkg
+        nop_bw, dram_bw = pkg.nop_bandwidth_bytes_per_s, pkg.dram_bandwidth_bytes_per_s
+        hop_s, dram_s = pkg.nop_hop_latency_s, pkg.dram_latency_s
+        hops, dram_hops, class_of, l2 = self._hops_l, self._dram_hops_l, self._class_of_l, self._l2_l
         segs = a.segments
-        k = len(segs)
         lo, hi = segs[0].start, segs[-1].stop
-        starts = np.fromiter((s.start for s in segs), dtype=np.int64, count=k)
-        stops = np.fromiter((s.stop for s in segs), dtype=np.int64, count=k)
-        chips = np.fromiter((s.chiplet for s in segs), dtype=np.int64, count=k)
-        cls = self._class_of[chips]
-        dram_hops = self._dram_hops[chips]
+        starts = [s.start for s in segs]
         b = d.batch
 
         # Mini-batch: the largest divisor of b that fits every segment's chiplet memory.
-        w_bytes = d.cum_w[stops] - d.cum_w[starts]
-        peak = np.maximum.reduceat(d.footprint[lo:hi], starts - lo)
-        room = self._l2[cls] - w_bytes
-        cap = np.min(np.floor(room / peak)) if np.all(room > 0) else 0.0
-        fits = d.batches[d.batches <= cap]
-        bi = len(fits) - 1 if len(fits) else 0
-        n = int(d.batches[bi])
+        w_bytes = [d.cum_w[s.stop] - d.cum_w[s.start] for s in segs]
+        cap = float("inf")
+        for s, w in zip(segs, w_bytes):
+            room = l2[class_of[s.chiplet]] - w
+            cap = min(cap, room / max(d.footprint[s.start:s.stop]) if room > 0 else 0.0)
+        bi = 0
+        for i, nb in enumerate(d.batches):
+            if nb <= cap:
+                bi = i
+        n = d.batches[bi]
         reps = b // n
 
-        # Compute: prefix sums of the layer tables at mini-batch n.
-        cum_l = d.table.cum_latency_s[cls, bi]
-        cum_e = d.table.cum_energy_j[cls, bi]
-        stage = cum_l[np.arange(k), stops] - cum_l[np.arange(k), starts]
-        compute_j = float(np.sum(cum_e[np.arange(k), stops] - cum_e[np.arange(k), starts])) * reps
+        stages: list[float] = []
+        compute_j = 0.0
+        nop_byte_hops = 0.0  # inter-chiplet activations, per sample
+        io_bytes = 0.0  # DRAM reads and writes of activations, per sample
+        io_byte_hops = 0.0  # their hops to the side interface
+        for j, s in enumerate(segs):
+            c = s.chiplet
+            cum_l = d.cum_l[class_of[c]][bi]
+            cum_e = d.cum_e[class_of[c]][bi]
+            t = cum_l[s.stop] - cum_l[s.start]
+            compute_j += cum_e[s.stop] - cum_e[s.start]
+            src = max(d.source_bytes[s.start:s.stop])
+            if src:
+                t += src * n / dram_bw + dram_hops[c] * hop_s + dram_s
+                io_bytes += src
+                io_byte_hops += src * dram_hops[c]
+            for u in d.live[s.start]:
+                cons = d.consumers[u]
+                i = bisect_left(cons, s.start)
+                if i == len(cons) or cons[i] >= s.stop:
+                    continue  # alive across the cut but not read by this segment
+                by = d.out_bytes[u]
+                if u >= lo:  # produced by an earlier segment of this window: over the NoP
+                    h = hops[segs[bisect_right(starts, u) - 1].chiplet][c]
+                    t += by * n / nop_bw + h * hop_s
+                    nop_byte_hops += by * h
+                else:  # produced in an earlier window: from DRAM
+                    t += by * n / dram_bw + dram_hops[c] * hop_s + dram_s
+                    io_bytes += by
+                    io_byte_hops += by * dram_hops[c]
+            stages.append(t)
+        # Outputs still needed after this window (or model outputs) go to DRAM.
+        for u in d.live[hi]:
+            if u >= lo:
+                j = bisect_right(starts, u) - 1
+                c = segs[j].chiplet
+                by = d.out_bytes[u]
+                stages[j] += by * n / dram_bw + dram_hops[c] * hop_s + dram_s
+                io_bytes += by
+                io_byte_hops += by * dram_hops[c]
 
-        # Incoming tensors: one transfer per (producer, consuming segment).
-        i0, i1 = np.searchsorted(d.e_dst, [lo, hi])
-        src, dst = d.e_src[i0:i1], d.e_dst[i0:i1]
-        seg_dst = np.searchsorted(starts, dst, side="right") - 1
-        _, first = np.unique(src * (k + 1) + seg_dst, return_index=True)
-        src, seg_dst = src[first], seg_dst[first]
-        inside = src >= lo
-        byts = d.out_bytes[src]
-        nop_src = np.searchsorted(starts, src[inside], side="right") - 1
-        hops = self._hops[chips[nop_src], chips[seg_dst[inside]]]
-        nop_bytes = byts[inside]
-        moved = hops > 0  # producer and consumer segments may share a chiplet only across windows
-        stage_in = np.bincount(seg_dst[inside][moved],
-                               weights=nop_bytes[moved] * n / pkg.nop_bandwidth_bytes_per_s
-                               + hops[moved] * pkg.nop_hop_latency_s, minlength=k)
-        nop_bits = float(np.sum(nop_bytes * hops)) * 8 * b
-
-        # DRAM reads: tensors from earlier windows, and the model input.
-        ext = ~inside
-        s_lo, s_hi = np.searchsorted(d.sources, [lo, hi])
-        rd_seg = np.concatenate([seg_dst[ext], np.searchsorted(starts, d.sources[s_lo:s_hi], side="right") - 1])
-        rd_bytes = np.concatenate([byts[ext], d.source_bytes[s_lo:s_hi]])
-        # DRAM writes: outputs consumed after this window (or model outputs).
-        pos = np.arange(lo, hi)
-        wr = pos[d.last_use[lo:hi] >= hi]
-        wr_seg = np.searchsorted(starts, wr, side="right") - 1
-        wr_bytes = d.out_bytes[wr]
-        io_seg = np.concatenate([rd_seg, wr_seg])
-        io_bytes = np.concatenate([rd_bytes, wr_bytes])
-        io_hops = dram_hops[io_seg]
-        stage_io = np.bincount(io_seg, weights=io_bytes * n / pkg.dram_bandwidth_bytes_per_s
-                               + io_hops * pkg.nop_hop_latency_s + pkg.dram_latency_s, minlength=k)
-        stages = stage + stage_in + stage_io
-
-        load = w_bytes / pkg.dram_bandwidth_bytes_per_s + dram_hops * pkg.nop_hop_latency_s + pkg.dram_latency_s
-        load_s = float(np.max(np.where(w_bytes > 0, load, 0.0)))
-        latency = load_s + float(np.sum(stages)) + (reps - 1) * float(np.max(stages))
-
-        io_bits = float(np.sum(io_bytes)) * 8 * b
-        io_hop_bits = float(np.sum(io_bytes * io_hops)) * 8 * b
-        w_bits = float(np.sum(w_bytes)) * 8
-        w_hop_bits = float(np.sum(w_bytes * dram_hops)) * 8
-        dram_j = (io_bits + w_bits) * pkg.dram_energy_j_per_bit
-        nop_j = (nop_bits + io_hop_bits + w_hop_bits) * pkg.nop_energy_j_per_bit
+        load_s = max((w / dram_bw + dram_hops[s.chiplet] * hop_s + dram_s) if w > 0 else 0.0
+                     for s, w in zip(segs, w_bytes))
+        latency = load_s + sum(stages) + (reps - 1) * max(stages)
+        w_total = sum(w_bytes)
+        w_hops = sum(w * dram_hops[s.chiplet] for s, w in zip(segs, w_bytes))
+        dram_j = (io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
+        nop_j = ((nop_byte_hops + io_byte_hops) * b + w_hops) * 8 * pkg.nop_energy_j_per_bit
         return ModelWindowResult(model=a.model, minibatch=n, latency_s=latency, weight_load_s=load_s,
-                                 stage_latency_s=tuple(float(x) for x in stages), compute_j=compute_j,
+                                 stage_latency_s=tuple(stages), compute_j=compute_j * reps,
                                  nop_j=nop_j, dram_j=dram_j)
