@@ -1,0 +1,126 @@
+"""``scar-gym evaluate`` and ``scar-gym layer-costs`` against the library."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from scar_gym.cli import main
+from scar_gym.costmodel.tables import CostModel
+from scar_gym.evaluator import Evaluator
+from scar_gym.hardware import ChipletSpec
+from scar_gym.policies.baselines import RandomPolicy
+from scar_gym.presets import load_mcm
+from scar_gym.scenarios import load_scenario
+from scar_gym.schedule import Assignment, Schedule, Window, save_schedule_json
+from scar_gym.workloads.zoo import get_model
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    scenario, mcm = load_scenario("sc1"), load_mcm("het-sides-3x3")
+    ev = Evaluator.from_scenario(scenario, mcm)
+    s = RandomPolicy().schedule(ev, seed=3)
+    r = ev.evaluate(s)
+    path = tmp_path_factory.mktemp("sched") / "s.json"
+    save_schedule_json(path, s, scenario.to_dict(), mcm.to_dict(), r.to_dict())
+    return path, s, r
+
+
+def test_evaluate_prints_and_writes_the_library_numbers(capsys, saved, tmp_path):
+    path, s, r = saved
+    out_json = tmp_path / "r.json"
+    code, out, err = run(capsys, "evaluate", path, "--json", out_json)
+    assert code == 0, err
+    assert f"latency_s  {r.latency_s:.6g}" in out
+    assert f"energy_j   {r.energy_j:.6g}" in out and f"compute {r.compute_j:.6g}" in out
+    assert f"edp_js     {r.edp_js:.6g}" in out
+    assert "note:" not in out  # the stored result matches
+    assert "gpt-l" in out and "bert-large" in out and f"windows {len(s.windows)}" in out
+    doc = json.loads(out_json.read_text())
+    assert doc["scenario"] == "sc1" and doc["mcm"] == "het-sides-3x3" and doc["energy_preset"] == "maestro"
+    expected = r.to_dict()
+    for key in ("latency_s", "energy_j", "edp_js", "energy_breakdown_j", "model_finish_s", "windows"):
+        assert doc[key] == expected[key]
+
+
+def test_evaluate_energy_preset_changes_energy_only(capsys, saved, tmp_path):
+    path, _, r = saved
+    out_json = tmp_path / "e.json"
+    code, out, _ = run(capsys, "evaluate", path, "--energy", "eyeriss", "--json", out_json)
+    assert code == 0
+    doc = json.loads(out_json.read_text())
+    assert doc["latency_s"] == r.latency_s and doc["energy_breakdown_j"]["compute"] < r.compute_j
+    assert "note: the file's stored result" in out
+
+
+def test_evaluate_rejects_an_invalid_schedule(capsys, tmp_path):
+    scenario, mcm = load_scenario("sc1"), load_mcm("het-sides-3x3")
+    s = Schedule((Window((Assignment.from_cuts(0, 0, 10, [], [0]), Assignment.from_cuts(1, 0, 192, [], [0]))),))
+    path = tmp_path / "bad.json"
+    save_schedule_json(path, s, scenario.to_dict(), mcm.to_dict())
+    code, out, err = run(capsys, "evaluate", path)
+    assert code == 2
+    assert err.strip() == "error: window 0: chiplet 0 used by models 0 and 1"
+
+
+def test_evaluate_missing_file(capsys, tmp_path):
+    code, _, err = run(capsys, "evaluate", tmp_path / "none.json")
+    assert code == 2 and "no such file" in err
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_layer_costs_csv(capsys, tmp_path):
+    path = tmp_path / "r.csv"
+    code, out, err = run(capsys, "layer-costs", "--model", "resnet50", "--batch", "2", "--csv", path)
+    assert code == 0, err
+    rows = read_csv(path)
+    assert rows[0] == ["model", "layer", "op", "dataflow", "pes", "latency_cycles", "latency_s", "energy_j",
+                       "utilization"]
+    model = get_model("resnet50")
+    assert len(rows) == 1 + 3 * model.num_layers
+    # conv1 on Shi: the library's numbers for 4096 PEs (datacenter default), batch 2.
+    lib = CostModel().layer_costs(model, ChipletSpec("shi", 4096), (2,))
+    row = next(r for r in rows[1:] if r[1] == "conv1" and r[3] == "shi")
+    assert row[:5] == ["resnet50", "conv1", "conv", "shi", "4096"]
+    assert float(row[5]) == lib.latency_cycles[0, 0]
+    assert float(row[6]) == pytest.approx(lib.latency_cycles[0, 0] / 500e6, rel=1e-12)
+    assert float(row[7]) == pytest.approx(lib.energy_pj[0, 0] * 1e-12, rel=1e-12)
+    assert float(row[8]) == pytest.approx(lib.utilization[0, 0], rel=1e-12)
+    assert "conv1" in out and "total cycles" in out and "shi cycles" in out
+
+
+def test_layer_costs_domain_pes_mcm_and_preset(capsys, tmp_path):
+    path = tmp_path / "d.csv"
+    code, _, _ = run(capsys, "layer-costs", "--model", "d2go", "--mcm", "het-sides-3x3", "--energy", "eyeriss",
+                     "--csv", path)
+    assert code == 0
+    rows = read_csv(path)[1:]
+    assert {r[4] for r in rows} == {"256"}  # AR/VR model: 256 PEs
+    assert {r[3] for r in rows} == {"nvd", "shi"}  # the MCM's dataflows only
+    lib = CostModel("eyeriss").layer_costs(get_model("d2go"), ChipletSpec("nvd", 256), (1,))
+    first = next(r for r in rows if r[3] == "nvd")
+    assert float(first[7]) == pytest.approx(lib.energy_pj[0, 0] * 1e-12, rel=1e-12)
+    code, out, _ = run(capsys, "layer-costs", "--model", "d2go", "--pes", "1024")
+    assert code == 0 and "1024 PEs per chiplet" in out
+
+
+def test_layer_costs_bad_arguments(capsys):
+    code, _, err = run(capsys, "layer-costs", "--model", "alexnet")
+    assert code == 2 and "unknown model 'alexnet'" in err
+    code, _, err = run(capsys, "layer-costs", "--model", "resnet50", "--batch", "0")
+    assert code == 2 and "--batch: must be > 0" in err
+    code, _, err = run(capsys, "layer-costs", "--model", "resnet50", "--energy", "cacti")
+    assert code == 2 and "unknown energy preset 'cacti'" in err
