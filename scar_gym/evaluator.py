@@ -14,10 +14,13 @@ Model (``shared/spec/scar-method.md`` 4.2-4.3), per window and model with batch 
   model input is one tensor, read from DRAM by every segment holding a source layer.
 * **Weights.** Each segment loads its layers' weights from DRAM at window start, in parallel
   with the other segments (no contention term, the spec's default): the model's pipeline starts
-  after the slowest load.
+  after the slowest load. A segment whose weights do not fit its chiplet's L2 beside one sample
+  cannot keep them: it streams them, re-reading all its weights from DRAM in every mini-batch
+  (a [choice]: the spec's rule is silent on weights larger than the memory, and keeping 700 MB
+  of GPT-L weights "resident" in a 10 MB L2 would make pipelining over more chiplets pointless).
 * **Pipeline.** Mini-batch ``b'`` is the largest divisor of ``b`` such that on every segment's
-  chiplet the segment's weights plus ``b'`` samples of its peak layer footprint (inputs +
-  outputs of one layer) fit the L2 (at least 1). A stage's latency is its layers' compute for
+  chiplet the segment's weights (its largest layer's, if it streams) plus ``b'`` samples of its
+  peak layer footprint (inputs + outputs of one layer) fit the L2 (at least 1). A stage's latency is its layers' compute for
   ``b'`` samples plus its input and output transfers for ``b'`` samples; the model's latency is
   ``load + sum(stage) + (b/b' - 1) x max(stage)``.
 * **Aggregation.** Window latency = max over its models; scenario latency = sum of windows;
@@ -161,6 +164,7 @@ class _ModelData:
         self.cum_l = table.cum_latency_s.tolist()  # [class][batch index][pos]
         self.cum_e = table.cum_energy_j.tolist()
         self.cum_w = table.cum_weight_bytes.tolist()
+        self.layer_w = table.weight_bytes.tolist()
         self.footprint = table.footprint_bytes.tolist()
         self.out_bytes = table.output_bytes.tolist()
         consumers: list[list[int]] = [[] for _ in range(L)]
@@ -275,12 +279,19 @@ class Evaluator:
         starts = [s.start for s in segs]
         b = d.batch
 
-        # Mini-batch: the largest divisor of b that fits every segment's chiplet memory.
+        # Mini-batch: the largest divisor of b that fits every segment's chiplet memory. A segment
+        # whose weights cannot stay resident next to one sample streams them instead: it then
+        # holds one layer's weights at a time and re-reads all of them for every mini-batch.
         w_bytes = [d.cum_w[s.stop] - d.cum_w[s.start] for s in segs]
+        streams = []
         cap = float("inf")
         for s, w in zip(segs, w_bytes):
-            room = l2[class_of[s.chiplet]] - w
-            cap = min(cap, room / max(d.footprint[s.start:s.stop]) if room > 0 else 0.0)
+            mem = l2[class_of[s.chiplet]]
+            peak = max(d.footprint[s.start:s.stop])
+            stream = w + peak > mem
+            streams.append(stream)
+            room = mem - (max(d.layer_w[s.start:s.stop]) if stream else w)
+            cap = min(cap, room / peak if room > 0 else 0.0)
         bi = 0
         for i, nb in enumerate(d.batches):
             if nb <= cap:
@@ -299,6 +310,8 @@ class Evaluator:
             cum_e = d.cum_e[class_of[c]][bi]
             t = cum_l[s.stop] - cum_l[s.start]
             compute_j += cum_e[s.stop] - cum_e[s.start]
+            if streams[j]:
+                t += w_bytes[j] / dram_bw + dram_hops[c] * hop_s + dram_s
             src = max(d.source_bytes[s.start:s.stop])
             if src:
                 t += src * n / dram_bw + dram_hops[c] * hop_s + dram_s
@@ -329,11 +342,12 @@ class Evaluator:
                 io_bytes += by
                 io_byte_hops += by * dram_hops[c]
 
-        load_s = max((w / dram_bw + dram_hops[s.chiplet] * hop_s + dram_s) if w > 0 else 0.0
-                     for s, w in zip(segs, w_bytes))
+        load_s = max((w / dram_bw + dram_hops[s.chiplet] * hop_s + dram_s) if w > 0 and not st else 0.0
+                     for s, w, st in zip(segs, w_bytes, streams))
         latency = load_s + sum(stages) + (reps - 1) * max(stages)
-        w_total = sum(w_bytes)
-        w_hops = sum(w * dram_hops[s.chiplet] for s, w in zip(segs, w_bytes))
+        w_read = [w * reps if st else w for w, st in zip(w_bytes, streams)]  # bytes read from DRAM
+        w_total = sum(w_read)
+        w_hops = sum(w * dram_hops[s.chiplet] for s, w in zip(segs, w_read))
         dram_j = (io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
         nop_j = ((nop_byte_hops + io_byte_hops) * b + w_hops) * 8 * pkg.nop_energy_j_per_bit
         return ModelWindowResult(model=a.model, minibatch=n, latency_s=latency, weight_load_s=load_s,

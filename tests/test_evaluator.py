@@ -394,3 +394,25 @@ def test_evaluator_rejects_bad_batches():
         Evaluator([m], [1, 2], nvd_mcm())
     with pytest.raises(ConfigError, match="batch of m: must be a positive integer, got 0"):
         Evaluator([m], [0], nvd_mcm())
+
+
+def test_weights_larger_than_l2_stream_once_per_minibatch():
+    # L2 = 100 B: a segment of two layers holds 128 B of weights, more than fits beside one sample
+    # (128 + 64 > 100), so it streams: it keeps one layer's 64 B of weights and b' samples of 64 B:
+    # b' <= (100 - 64) / 64 < 1 -> b' = 1, and with b = 2 it reads its 128 B of weights twice.
+    ev = Evaluator([chain("m", [layer("l0"), layer("l1")])], [2], nvd_mcm(l2_bytes=100))
+    m = ev.evaluate(one_window(single(0, 0, 2, [], [0]))).windows[0].models[0]
+    assert m.minibatch == 1
+    assert m.weight_load_s == 0.0  # nothing is preloaded: weights arrive with every mini-batch
+    # Stage (chiplet 0, side column): compute 2 layers x 32 ns; weights 128 B / 64 GB/s + 200 ns;
+    # input 32 B from DRAM (0.5 ns + 200 ns); output 32 B to DRAM (0.5 ns + 200 ns).
+    stage = 2 * compute_s(1) + (2 * W / DRAM_BW + DRAM_S) + 2 * (IN / DRAM_BW + DRAM_S)
+    assert m.stage_latency_s == pytest.approx((stage,), rel=1e-12)
+    assert m.latency_s == pytest.approx(2 * stage, rel=1e-12)  # b/b' = 2 mini-batches, one stage
+    # DRAM bytes: weights 2 x 128, activations 2 samples x (32 in + 32 out).
+    assert m.dram_j == pytest.approx((2 * 2 * W + 2 * (IN + OUT)) * 8 * E_DRAM, rel=1e-12)
+    # With room for the weights (default 10 MB L2) they are read once and preloaded.
+    big = Evaluator([chain("m", [layer("l0"), layer("l1")])], [2], nvd_mcm())
+    mb = big.evaluate(one_window(single(0, 0, 2, [], [0]))).windows[0].models[0]
+    assert mb.minibatch == 2 and mb.weight_load_s > 0
+    assert mb.dram_j == pytest.approx((2 * W + 2 * (IN + OUT)) * 8 * E_DRAM, rel=1e-12)

@@ -19,9 +19,12 @@ Spatial mapping and compute (utilisation comes only from the ceil divisions: edg
   columns across ``cs`` PE columns (a square array by default); ``G K C R S`` temporal, partial
   sums stay in the PE::
 
-      steps = n * ceil(Y' / (P/cs)) * ceil(X' / cs) * G K C R S
+      steps = ceil(n / fill) * ceil(Y' / (P/cs)) * ceil(X' / cs) * G K C R S
 
-  Poor when the output plane is small (late convs; GEMMs, whose plane is tokens x 1).
+  where ``fill = floor(rows / min(Y', rows)) * floor(cols / min(X', cols))`` planes of different
+  samples sit side by side when one plane is smaller than the array (they share every broadcast
+  weight, which is what output stationary allows). Poor when the output plane is small and the
+  batch cannot fill the array (late convs at batch 1; GEMMs, whose plane is tokens x 1).
 * **Eye** (row stationary, Eyeriss-like). Output rows across the ``P/cs`` PE rows, filter rows
   ``R`` across PE columns folded with output columns: ``steps = n * ceil(Y'/(P/cs)) *
   ceil(R X' / cs) * G K C S``. Degenerates when ``R = S = 1``.
@@ -36,8 +39,8 @@ a multicast counts once at L2.
 * NVD: ``W = G K C R S`` (once per batch; for a matmul the right operand is an activation, so
   ``n`` times), ``I = ceil(K/(P/cs)) * n G C Y X`` (inputs re-read per K tile),
   ``O = n G K Y' X' (2 ceil(C/cs) - 1)`` (partial sums spill between C tiles).
-* Shi: ``W = n ceil(Y'/rows) ceil(X'/cols) G K C R S`` (broadcast weights re-read per output tile),
-  ``I = n tiles G C y_t x_t * (1 if the tile's inputs fit the PEs' L1 else K)`` where
+* Shi: ``W = ceil(n/fill) ceil(Y'/rows) ceil(X'/cols) G K C R S`` (broadcast weights re-read per
+  output tile and pass), ``I = n tiles G C y_t x_t * (1 if the tile's inputs fit the PEs' L1 else K)`` where
   ``y_t = (rows-1) stride + R`` is the tile's input extent with its halo, ``O = n G K Y' X'``.
 * Eye: ``W = n ceil(Y'/rows) G K C R S`` (filter rows re-read per output-row tile),
   ``I = n G C Y X`` (input rows are reused diagonally, read once), ``O = n G K Y' X' (2 C - 1)``
@@ -149,19 +152,23 @@ def layer_costs(arr: LayerArrays, spec: ChipletSpec, batches: Sequence[int] | np
         w_tr = w_batch * kcrs
         i_tr = _ceil_div(K, ncl) * n * G * C * Yi * Xi
         o_tr = out * (2 * c_tiles - 1)
-        fan_w, fan_i = 1, np.minimum(G * K, ncl)
+        fan_w, fan_i = 1, np.minimum(K, ncl)  # a group's inputs reach only its own clusters
     elif spec.dataflow == "shi":
         rows, cols = ncl, cs
         y_t, x_t = _ceil_div(Yo, rows), _ceil_div(Xo, cols)
-        steps = n * y_t * x_t * kcrs
-        w_tr = n * y_t * x_t * kcrs
+        # A plane smaller than the array leaves room for other samples' planes beside it; they
+        # share every broadcast weight, so the batch fills the array before it iterates.
+        fill = (rows // np.minimum(Yo, rows)) * (cols // np.minimum(Xo, cols))
+        n_t = _ceil_div(n, fill)
+        steps = n_t * y_t * x_t * kcrs
+        w_tr = n_t * y_t * x_t * kcrs
         tile_y = np.minimum(Yi, (np.minimum(Yo, rows) - 1) * arr.stride + R)
         tile_x = np.minimum(Xi, (np.minimum(Xo, cols) - 1) * arr.stride + S)
         tile_in = G * C * tile_y * tile_x
-        resident = tile_in * bytes_per_element <= P * spec.l1_bytes_per_pe
+        resident = tile_in * np.minimum(n, fill) * bytes_per_element <= P * spec.l1_bytes_per_pe
         i_tr = n * y_t * x_t * tile_in * np.where(resident, 1, K)
         o_tr = out
-        fan_w, fan_i = np.minimum(Yo, rows) * np.minimum(Xo, cols), 1
+        fan_w, fan_i = np.minimum(Yo, rows) * np.minimum(Xo, cols) * np.minimum(n, fill), 1
     elif spec.dataflow == "eye":
         rows, cols = ncl, cs
         y_t = _ceil_div(Yo, rows)
