@@ -1,0 +1,182 @@
+"""Per (window, model) candidate pipelines for ``ScarGym/Window-v0``, from SCAR's engines.
+
+For a model ``m`` with layers ``[lo, hi)`` in a window of ``n`` models on ``C`` chiplets:
+
+1. **Cut sets** (SEG): :func:`~scar_gym.policies.scar.seg.candidate_cuts` up to
+   ``N_max = min(hi - lo, C - n + 1, max(N_i, max_segments))`` segments (the most the model can get
+   while every other model keeps one chiplet; ``max_segments`` = 12 on MCMs of more than 16
+   chiplets, unbounded otherwise), scored alone by :class:`~scar_gym.policies.scar.seg.SegmentScorer` on the
+   MCM's probe class sequences. Kept: SCAR's top-``k`` among cut sets of at most ``N_i`` segments
+   (``N_i`` from PROV's rounding rule, as SCAR does), the best cut set of every segment count
+   ``1 .. N_max`` (SCAR's fallbacks), and the single segment ``()``.
+2. **Paths** (SCHED): every simple path of the cut set's length over the chiplet graph, in SCAR's
+   DFS order (roots ascending; on MCMs of more than 16 chiplets at most ``limit_per_root`` = 2
+   paths per root, so a pool stays in the low thousands: every root still appears, and SCAR's own
+   choice is always offered separately by Window-v0's anchor).
+3. Each (cut set, path) is scored by the shared evaluator (memoised; paths with the same
+   :func:`~scar_gym.policies.scar.sched.path_signature` share one evaluation). Candidates are
+   sorted by the model's own objective in the window (best first; ties by segments, cuts, path)
+   and at most ``per_signature`` candidates are kept per (cut set, signature) group: equivalent
+   placements differ only in where they sit, which matters for the models still to come.
+
+The pool always holds every single-chiplet placement (cut set ``()`` on each chiplet), which is
+what makes Window-v0's mask non-empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from scar_gym.evaluator import Evaluator, objective_value
+from scar_gym.hardware import DATAFLOWS
+from scar_gym.policies.scar.prov import expected_objective, provision
+from scar_gym.policies.scar.sched import mask_of, path_signature, probe_class_sequences, simple_paths
+from scar_gym.policies.scar.seg import SegmentScorer, best_per_segment_count, candidate_cuts
+from scar_gym.schedule import Assignment
+from scar_gym.envs.types import ScenarioData, WindowSpec
+
+
+@dataclass(frozen=True, eq=False)
+class WindowCandidate:
+    """One model's pipeline in one window: an assignment with its cost and chiplet bitmask."""
+
+    assignment: Assignment
+    mask: int
+    size: int
+    latency_s: float
+    energy_j: float
+    value: float
+    minibatch: int
+    weight_load_s: float
+    chiplets: tuple[int, ...] = ()
+    dataflow_share: tuple[float, ...] = ()
+
+    @property
+    def num_segments(self) -> int:
+        return len(self.assignment.segments)
+
+
+def dataflow_share(mcm, chiplets: Sequence[int]) -> tuple[float, ...]:
+    """Fraction of ``chiplets`` with each dataflow of :data:`~scar_gym.hardware.DATAFLOWS`."""
+    return tuple(sum(mcm.dataflows[c] == d for c in chiplets) / len(chiplets) for d in DATAFLOWS)
+
+
+def candidate_of(ev: Evaluator, a: Assignment, objective: str) -> WindowCandidate:
+    r = ev.evaluate_assignment(a)
+    chips = a.chiplets
+    return WindowCandidate(a, mask_of(chips), len(a.segments), r.latency_s, r.energy_j,
+                           objective_value(objective, r.latency_s, r.energy_j), r.minibatch, r.weight_load_s,
+                           chips, dataflow_share(ev.mcm, chips))
+
+
+class CandidatePools:
+    """Builds and caches the pools of one scenario (stored in ``ScenarioData.extras``).
+
+    Args:
+        data: the scenario on the MCM.
+        objective: what "best" means for sorting (``edp`` by default).
+        k, seg_limit, seg_radius, max_probes: SCAR's SEG parameters (heuristic 1).
+        per_signature: candidates kept per (cut set, path signature).
+        limit_per_root: DFS paths per root on MCMs above 16 chiplets.
+        max_segments: cap on the segment counts of the fallbacks on MCMs above 16 chiplets.
+    """
+
+    def __init__(self, data: ScenarioData, objective: str = "edp", k: int = 3, seg_limit: int = 2000,
+                 seg_radius: int = 2, max_probes: int = 24, per_signature: int = 2, limit_per_root: int = 2,
+                 max_segments: int | None = 12):
+        self.data = data
+        self.ev = data.evaluator
+        self.mcm = data.mcm
+        self.objective = objective
+        self.k = k
+        self.seg_limit = seg_limit
+        self.seg_radius = seg_radius
+        self.max_probes = max_probes
+        self.per_signature = per_signature
+        self.big = self.mcm.num_chiplets > 16
+        self.limit_per_root = limit_per_root if self.big else None
+        self.max_segments = max_segments if self.big else None
+        self._paths: dict[int, list[tuple[int, ...]]] = {}
+        self._probes: dict[int, list] = {}
+        self._pools: dict[tuple, list[WindowCandidate]] = {}
+        self.class_lat = [t.latency_s[:, t.batch_index(b), :] for t, b in zip(self.ev.tables, self.ev.batches)]
+
+    @classmethod
+    def for_data(cls, data: ScenarioData, **kwargs) -> "CandidatePools":
+        key = ("window_pools", tuple(sorted(kwargs.items())))
+        hit = data.extras.get(key)
+        if hit is None:
+            hit = data.extras[key] = cls(data, **kwargs)
+        return hit
+
+    def paths(self, length: int) -> list[tuple[int, ...]]:
+        if length not in self._paths:
+            self._paths[length] = simple_paths(self.mcm, length, limit_per_root=self.limit_per_root)
+        return self._paths[length]
+
+    def probes(self, s: int) -> list:
+        if s not in self._probes:
+            self._probes[s] = probe_class_sequences(self.mcm, s, self.max_probes,
+                                                    limit_per_root=20 if self.big else 200)
+        return self._probes[s]
+
+    def allocation(self, window: WindowSpec) -> tuple[int, ...]:
+        """PROV's rounding rule for the window (chiplets per model, in window order)."""
+        C = self.mcm.num_chiplets
+        lat, en = self.data.exp_lat_cum, self.data.exp_en_cum
+        weights = [expected_objective(self.objective, float(lat[m][b] - lat[m][a]), float(en[m][b] - en[m][a]))
+                   for m, a, b in window]
+        caps = [min(b - a, C) for _, a, b in window]
+        return provision(weights, C, caps)
+
+    def pool(self, window: WindowSpec, slot: int) -> list[WindowCandidate]:
+        """The sorted candidates of model ``window[slot]`` (cached)."""
+        key = (window, slot)
+        hit = self._pools.get(key)
+        if hit is None:
+            hit = self._pools[key] = self._build(window, slot)
+        return hit
+
+    def cut_sets(self, window: WindowSpec, slot: int) -> list[tuple[int, ...]]:
+        m, lo, hi = window[slot]
+        C = self.mcm.num_chiplets
+        n_i = self.allocation(window)[slot]
+        n_max = max(1, min(hi - lo, C - (len(window) - 1)))
+        if self.max_segments is not None:
+            n_max = min(n_max, max(n_i, self.max_segments))
+        vectors: Sequence[np.ndarray] = [np.diff(self.data.exp_lat_cum[m][lo:hi + 1])] + \
+            [row[lo:hi] for row in self.class_lat[m]]
+        cuts = candidate_cuts(lo, hi, n_max, vectors, self.seg_limit, self.seg_radius)
+        scorer = SegmentScorer(self.ev, m, lo, hi, self.objective)
+        scored = scorer.score(cuts, {s: self.probes(s) for s in cuts})
+        top = [c.cuts for c in scored if c.num_segments <= n_i][: self.k]
+        fall = best_per_segment_count(scored)
+        return list(dict.fromkeys([*top, *(fall[s].cuts for s in sorted(fall)), ()]))
+
+    def _build(self, window: WindowSpec, slot: int) -> list[WindowCandidate]:
+        m, lo, hi = window[slot]
+        out: list[tuple[tuple, WindowCandidate]] = []
+        for cuts in self.cut_sets(window, slot):
+            by_sig: dict[tuple, WindowCandidate] = {}
+            for path in self.paths(len(cuts) + 1):
+                a = Assignment.from_cuts(m, lo, hi, cuts, path)
+                sig = path_signature(self.mcm, path)
+                base = by_sig.get(sig)
+                if base is None:
+                    c = by_sig[sig] = candidate_of(self.ev, a, self.objective)
+                else:  # same signature: same classes, so the same dataflow shares
+                    c = WindowCandidate(a, mask_of(path), len(path), base.latency_s, base.energy_j, base.value,
+                                        base.minibatch, base.weight_load_s, tuple(path), base.dataflow_share)
+                out.append(((c.value, c.size, cuts, path), c, (cuts, sig)))
+        out.sort(key=lambda t: t[0])
+        kept: list[WindowCandidate] = []
+        count: dict[tuple, int] = {}
+        for _, c, group in out:
+            n = count.get(group, 0)
+            if n < self.per_signature or c.size == 1:  # every single-chiplet placement stays
+                kept.append(c)
+                count[group] = n + 1
+        return kept

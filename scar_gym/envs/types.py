@@ -1,0 +1,325 @@
+"""Data the environments precompute once per (scenario, MCM) and per window plan.
+
+:class:`ScenarioData` holds the shared :class:`~scar_gym.evaluator.Evaluator` (cost tables, memo),
+expected per-layer costs, the static observation features and lazily computed reference results.
+:class:`WindowPlan` holds one partition of the scenario into time windows. Both are immutable
+apart from the reference cache and are shared by every episode on the same instance, so a reset
+only picks them from :class:`ContextCache` and resets the episode state.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from scar_gym.costmodel.tables import CostModel
+from scar_gym.errors import ConfigError
+from scar_gym.evaluator import Evaluator, ScheduleResult
+from scar_gym.hardware import DATAFLOWS, MCM
+from scar_gym.policies.windows import TimeWindows, expected_layer_costs, mcm_reconfig
+from scar_gym.schedule import Schedule
+from scar_gym.envs.generator import Instance, instance_key
+from scar_gym.envs import features as F
+
+#: One window of a plan: ``(model, start, stop)`` per present model, sorted by model index.
+WindowSpec = tuple[tuple[int, int, int], ...]
+
+#: Reference policy name -> "module:Class" when the policy registry does not know it (yet).
+_REFERENCE_FALLBACK = {
+    "standalone": "scar_gym.policies.baselines:StandalonePolicy",
+    "greedy": "scar_gym.policies.baselines:GreedyPolicy",
+    "scar": "scar_gym.policies.scar:ScarPolicy",
+}
+
+
+def make_reference_policy(name: str):
+    """A policy instance by registry name (falls back to the known baseline/SCAR classes)."""
+    from scar_gym.policies import registry
+
+    if name in registry.POLICIES:
+        return registry.make_policy(name)
+    if name in _REFERENCE_FALLBACK:
+        import importlib
+
+        module, cls = _REFERENCE_FALLBACK[name].split(":")
+        return getattr(importlib.import_module(module), cls)()
+    raise ConfigError("reference", f"unknown reference policy {name!r}",
+                      f"use one of {', '.join(sorted(set(registry.POLICIES) | set(_REFERENCE_FALLBACK)))}")
+
+
+@dataclass(eq=False)
+class ScenarioData:
+    """Everything static about one scenario on one MCM (the MCM's PEs follow the scenario domain).
+
+    Attributes:
+        evaluator: the shared evaluator (memoises assignments across episodes).
+        exp_lat_cum, exp_en_cum: per model, (L+1,) prefix sums of the expected latency / energy of
+            each layer at the model's full batch over the MCM's dataflow mix (spec 5.1).
+        layer_static: per model, (L, F.LAYER_STATIC) float32 features of each layer.
+        chip_cost: per model, (L, C_max, 2) float32: relative speed and energy efficiency of the
+            layer on each chiplet's class (1 = the best class for this layer, 0 = padding).
+        est_lat_cum, est_en_cum, est_en_layer: as ``exp_*`` but with each layer on its best class
+            (the optimistic per-layer costs of the rewards' completion estimate).
+    """
+
+    key: tuple
+    instance: Instance
+    mcm: MCM
+    c_max: int
+    evaluator: Evaluator
+    exp_lat_cum: list[np.ndarray]
+    exp_en_cum: list[np.ndarray]
+    layer_static: list[np.ndarray]
+    chip_cost: list[np.ndarray]
+    exp_en_layer: list[list[float]] = field(default_factory=list)
+    est_lat_cum: list[np.ndarray] = field(default_factory=list)
+    est_en_cum: list[np.ndarray] = field(default_factory=list)
+    est_en_layer: list[list[float]] = field(default_factory=list)
+    cum_weight_bytes: list[list[float]] = field(default_factory=list)
+    references: dict[str, tuple[Schedule, ScheduleResult]] = field(default_factory=dict)
+    plans: dict[Any, "WindowPlan"] = field(default_factory=dict)
+    #: Free-form caches of the environments (e.g. Window-v0's candidate pools), keyed by their owner.
+    extras: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.instance.id
+
+    @property
+    def domain(self) -> str:
+        return self.instance.domain
+
+    @property
+    def num_models(self) -> int:
+        return len(self.evaluator.models)
+
+    @property
+    def num_layers(self) -> tuple[int, ...]:
+        return self.evaluator.num_layers
+
+    @cached_property
+    def layer_counts(self) -> list[int]:
+        return list(self.evaluator.num_layers)
+
+    def policy_schedule(self, policy: str) -> tuple[Schedule, ScheduleResult]:
+        """A policy's schedule of this instance and its result (computed once, seed 0)."""
+        hit = self.references.get(policy)
+        if hit is None:
+            sched: Schedule = make_reference_policy(policy).schedule(self.evaluator, seed=0)
+            hit = (sched, self.evaluator.evaluate(sched))
+            self.references[policy] = hit
+        return hit
+
+    def reference(self, policy: str) -> ScheduleResult:
+        """The reference policy's result on this instance (computed once, seed 0)."""
+        return self.policy_schedule(policy)[1]
+
+    def plan(self, windows: Any = None, n_splits: int = 4) -> "WindowPlan":
+        """The window plan for explicit ``windows`` (see :func:`normalise_windows`) or MCM-Reconfig."""
+        if windows is None:
+            key: Any = ("reconfig", n_splits)
+            spec = None
+        else:
+            spec = normalise_windows(windows, self.num_layers)
+            key = spec
+        hit = self.plans.get(key)
+        if hit is None:
+            if spec is None:
+                spec = normalise_windows(mcm_reconfig(self.evaluator, n_splits=n_splits), self.num_layers)
+            hit = WindowPlan.build(self, split_overfull(spec, self.mcm.num_chiplets))
+            self.plans[key] = hit
+        return hit
+
+
+def normalise_windows(windows: Any, num_layers: Sequence[int]) -> tuple[WindowSpec, ...]:
+    """Windows as a tuple of :data:`WindowSpec`, checked to cover every layer once, in order.
+
+    Accepts a :class:`~scar_gym.policies.windows.TimeWindows`, a :class:`~scar_gym.schedule.Schedule`
+    (its windows' layer ranges), or a sequence of mappings ``model -> (start, stop)`` (keys may be
+    strings of integers, as after a JSON round trip).
+    """
+    if isinstance(windows, TimeWindows):
+        raw: Sequence[Any] = windows.windows
+    elif isinstance(windows, Schedule):
+        raw = [{a.model: (a.start, a.stop) for a in w.assignments} for w in windows.windows]
+    else:
+        raw = windows
+    if isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence) or not raw:
+        raise ConfigError("windows", f"expected a non-empty list of {{model: (start, stop)}}, got {windows!r}",
+                          "pass TimeWindows, a Schedule, or e.g. [{0: (0, 5), 1: (0, 3)}, {0: (5, 9)}]")
+    nxt = [0] * len(num_layers)
+    out = []
+    for wi, w in enumerate(raw):
+        if not isinstance(w, Mapping) or not w:
+            raise ConfigError(f"windows[{wi}]", f"expected a non-empty mapping model -> (start, stop), got {w!r}",
+                              "write e.g. {0: (0, 5)}")
+        rows = []
+        for k, rng in w.items():
+            try:
+                m, (a, b) = int(k), rng
+                a, b = int(a), int(b)
+            except (TypeError, ValueError):
+                raise ConfigError(f"windows[{wi}]", f"bad entry {k!r}: {rng!r}", "write model: (start, stop)") from None
+            if not 0 <= m < len(num_layers):
+                raise ConfigError(f"windows[{wi}]", f"model {m} out of range 0..{len(num_layers) - 1}", "fix the index")
+            if a != nxt[m] or not a < b <= num_layers[m]:
+                raise ConfigError(f"windows[{wi}]", f"model {m} range ({a}, {b}) does not continue at layer {nxt[m]} "
+                                  f"(model has {num_layers[m]} layers)", "give contiguous non-empty ranges in order")
+            nxt[m] = b
+            rows.append((m, a, b))
+        out.append(tuple(sorted(rows)))
+    missing = [m for m, (p, n) in enumerate(zip(nxt, num_layers)) if p != n]
+    if missing:
+        raise ConfigError("windows", f"models {missing} are not fully covered", "cover every layer of every model")
+    return tuple(out)
+
+
+def split_overfull(windows: tuple[WindowSpec, ...], num_chiplets: int) -> tuple[WindowSpec, ...]:
+    """Split a window with more models than chiplets into consecutive windows of at most ``num_chiplets``.
+
+    A window needs one chiplet per model (no sharing inside a window), so such a window has no valid
+    schedule; running its models in groups (by index) back to back is the smallest change.
+    """
+    out: list[WindowSpec] = []
+    for w in windows:
+        for i in range(0, len(w), num_chiplets):
+            out.append(w[i:i + num_chiplets])
+    return tuple(out)
+
+
+@dataclass(frozen=True, eq=False)
+class WindowPlan:
+    """One partition of the scenario into windows, with the per-window expected latencies.
+
+    Attributes:
+        windows: per window, ``(model, start, stop)`` sorted by model (the order of decisions).
+        window_ref_s: per window, the max over its models of their expected latency there.
+        tail_max_s: per window, (n+1,) suffix maxima over slots ``>= k`` of the models' expected latency.
+        future_s: per window, the sum of ``window_ref_s`` of the later windows.
+        est_tail_max_s, est_future_s: the same with the optimistic per-layer costs (``est_lat_cum``).
+        ref_latency_s, ref_energy_j: sums over the plan (normalisers of the observation).
+        num_decisions: layers in the scenario (one decision each).
+        layer_rows: per model, (L, F.LAYER_DIM) float32 layer features for Schedule-v0 (the static
+            ones plus first/last in its window and its expected share of the window).
+    """
+
+    windows: tuple[WindowSpec, ...]
+    window_ref_s: tuple[float, ...]
+    tail_max_s: tuple[tuple[float, ...], ...]
+    future_s: tuple[float, ...]
+    ref_latency_s: float
+    ref_energy_j: float
+    num_decisions: int
+    layer_rows: tuple[np.ndarray, ...] = ()
+    est_tail_max_s: tuple[tuple[float, ...], ...] = ()
+    est_future_s: tuple[float, ...] = ()
+
+    @staticmethod
+    def _tails(lat: list[np.ndarray], windows: tuple[WindowSpec, ...]):
+        refs, tails = [], []
+        for w in windows:
+            per = [float(lat[m][b] - lat[m][a]) for m, a, b in w]
+            tail = [0.0] * (len(per) + 1)
+            for k in range(len(per) - 1, -1, -1):
+                tail[k] = max(tail[k + 1], per[k])
+            refs.append(tail[0])
+            tails.append(tuple(tail))
+        future = [0.0] * len(windows)
+        for i in range(len(windows) - 2, -1, -1):
+            future[i] = future[i + 1] + refs[i + 1]
+        return refs, tails, future
+
+    @classmethod
+    def build(cls, data: ScenarioData, windows: tuple[WindowSpec, ...]) -> "WindowPlan":
+        lat = data.exp_lat_cum
+        refs, tails, future = cls._tails(lat, windows)
+        _, est_tails, est_future = cls._tails(data.est_lat_cum, windows)
+        rows = []
+        for m, static in enumerate(data.layer_static):
+            r = np.zeros((static.shape[0], F.LAYER_DIM), dtype=np.float32)
+            r[:, :F.LAYER_STATIC] = static
+            rows.append(r)
+        for w, ref in zip(windows, refs):
+            for m, a, b in w:
+                r = rows[m]
+                r[a, F.LAYER_STATIC] = 1.0
+                r[b - 1, F.LAYER_STATIC + 1] = 1.0
+                el = np.diff(lat[m][a:b + 1])
+                r[a:b, F.LAYER_STATIC + 2] = el / (el + ref) if ref > 0 else 0.0
+        for r in rows:
+            r.setflags(write=False)
+        return cls(windows=windows, window_ref_s=tuple(refs), tail_max_s=tuple(tails), future_s=tuple(future),
+                   ref_latency_s=float(sum(refs)), ref_energy_j=float(sum(e[-1] for e in data.exp_en_cum)),
+                   num_decisions=int(sum(data.num_layers)), layer_rows=tuple(rows),
+                   est_tail_max_s=tuple(est_tails), est_future_s=tuple(est_future))
+
+    def as_time_windows(self) -> list[dict[int, tuple[int, int]]]:
+        """The plan in :class:`~scar_gym.policies.windows.TimeWindows` form (model -> (start, stop))."""
+        return [{m: (a, b) for m, a, b in w} for w in self.windows]
+
+
+def build_scenario_data(inst: Instance, mcm: MCM, c_max: int, cost_model: CostModel,
+                        memo_size: int = 20_000) -> ScenarioData:
+    """Build the evaluator and the static features of ``inst`` on ``mcm`` (PEs from the domain)."""
+    mcm_d = mcm.for_domain(inst.domain)
+    models = inst.build_models()
+    ev = Evaluator(models, list(inst.batches), mcm_d, cost_model=cost_model, cache_size=memo_size)
+    exp_lat, exp_en = expected_layer_costs(ev)
+    lat_cum = [np.concatenate(([0.0], np.cumsum(x))) for x in exp_lat]
+    en_cum = [np.concatenate(([0.0], np.cumsum(x))) for x in exp_en]
+    class_df = [DATAFLOWS.index(c.dataflow) for c in mcm_d.classes]
+    layer_static, chip_cost, best_lat, best_en = [], [], [], []
+    C = mcm_d.num_chiplets
+    for table, b in zip(ev.tables, ev.batches):
+        bi = table.batch_index(b)
+        lat = table.latency_s[:, bi, :]  # (D, L)
+        en = table.energy_j[:, bi, :]
+        best_lat.append(lat.min(axis=0))
+        best_en.append(en.min(axis=0))
+        layer_static.append(F.layer_static_features(table.model.layers, lat, en, class_df, table))
+        rel_l = np.maximum(lat.min(axis=0), 1e-30) / np.maximum(lat, 1e-30)
+        rel_e = np.maximum(en.min(axis=0), 1e-30) / np.maximum(en, 1e-30)
+        cc = np.zeros((lat.shape[1], c_max, 2), dtype=np.float32)
+        cc[:, :C, 0] = rel_l[mcm_d.class_of].T
+        cc[:, :C, 1] = rel_e[mcm_d.class_of].T
+        chip_cost.append(cc)
+    return ScenarioData(key=instance_key(inst), instance=inst, mcm=mcm_d, c_max=c_max, evaluator=ev,
+                        exp_lat_cum=lat_cum, exp_en_cum=en_cum, layer_static=layer_static, chip_cost=chip_cost,
+                        exp_en_layer=[x.tolist() for x in exp_en],
+                        est_lat_cum=[np.concatenate(([0.0], np.cumsum(x))) for x in best_lat],
+                        est_en_cum=[np.concatenate(([0.0], np.cumsum(x))) for x in best_en],
+                        est_en_layer=[x.tolist() for x in best_en],
+                        cum_weight_bytes=[t.cum_weight_bytes.tolist() for t in ev.tables])
+
+
+class ContextCache:
+    """LRU cache of :class:`ScenarioData` per instance for one MCM, sharing one :class:`CostModel`."""
+
+    def __init__(self, mcm: MCM, c_max: int, cost_model: CostModel | None = None, max_size: int = 64,
+                 memo_size: int = 20_000):
+        self.mcm = mcm
+        self.memo_size = memo_size
+        self.c_max = c_max
+        self.cost_model = cost_model or CostModel()
+        self.max_size = max_size
+        self._data: OrderedDict[tuple, ScenarioData] = OrderedDict()
+
+    def get(self, inst: Instance) -> ScenarioData:
+        key = instance_key(inst)
+        hit = self._data.get(key)
+        if hit is not None:
+            self._data.move_to_end(key)
+            return hit
+        data = build_scenario_data(inst, self.mcm, self.c_max, self.cost_model, self.memo_size)
+        self._data[key] = data
+        if len(self._data) > self.max_size:
+            self._data.popitem(last=False)
+        return data
+
+    def __len__(self) -> int:
+        return len(self._data)
