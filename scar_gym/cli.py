@@ -1,5 +1,74 @@
-"""Command-line interface placeholder (filled in below)."""
+"""The ``scar-gym`` command line (also ``python -m scar_gym``).
+
+Every sub-command lives in its own module under :mod:`scar_gym.commands` (see that package's
+docstring for the contract). Errors scar-gym raises on purpose (:class:`~scar_gym.errors.ScarGymError`,
+bad configs included) print ``error: <message>`` to stderr and exit with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from scar_gym import __version__
+from scar_gym.errors import ScarGymError
+
+#: Command modules, imported one by one when the parser is built.
+COMMAND_MODULES: tuple[str, ...] = (
+    "scar_gym.commands.listing",
+    "scar_gym.commands.train",
+    "scar_gym.commands.eval",
+    "scar_gym.commands.evaluate",
+    "scar_gym.commands.layer_costs",
+    "scar_gym.commands.schedule",
+    "scar_gym.commands.reproduce",
+    "scar_gym.commands.demo",
+)
+
+EXIT_USAGE = 2  # argparse's code for bad arguments; bad configs are the same kind of user error
 
 
-def main(argv=None) -> int:
-    return 0
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser. A command module that cannot be imported because a third-party package is
+    missing is left out and named in the help epilog; a missing scar_gym module is a bug and raises."""
+    parser = argparse.ArgumentParser(
+        prog="scar-gym",
+        description="Schedule multi-model DNN workloads on heterogeneous multi-chiplet accelerators.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    unavailable = []
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as e:
+            if (e.name or "").split(".")[0] == "scar_gym":
+                raise
+            unavailable.append(f"{name.rsplit('.', 1)[-1]} (needs {e.name}; try pip install 'scar-gym[rl]')")
+            continue
+        module.register(subparsers)
+    if unavailable:
+        parser.epilog = "unavailable commands: " + "; ".join(unavailable)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 success, 2 bad arguments or configuration)."""
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help, --version, or an argparse usage error (already printed)
+            return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_USAGE)
+        return int(args.func(args) or 0)
+    except ScarGymError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

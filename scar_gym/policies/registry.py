@@ -15,6 +15,8 @@ from scar_gym.policies.base import Policy
 
 #: policy name -> ("module:Class", one-line description). Keep sorted by family.
 POLICIES: dict[str, tuple[str, str]] = {}
+POLICIES["ppo"] = ("agents.policy:PPOPolicy",
+                   "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = a model zip or run dir")
 
 
 def register_policy(name: str, target: str, description: str) -> None:
@@ -39,11 +41,39 @@ def make_policy(name: str, **kwargs: Any) -> Policy:
     A value of ``None`` means "the policy's default" and is dropped, so a CLI can pass every
     option it has without knowing which policy takes which.
     """
+    name, sep, arg = name.partition(":")  # "ppo:PATH": ARG fills the class's ``name_arg`` parameter
     cls = policy_class(name)
     accepted = inspect.signature(cls.__init__).parameters
     given = {k: v for k, v in kwargs.items() if v is not None}
+    if sep:
+        if not getattr(cls, "name_arg", None):
+            raise ConfigError("--policy", f"policy {name!r} takes no ':ARG' suffix", f"write just {name!r}")
+        given[cls.name_arg] = arg
     unknown = sorted(k for k in given if k not in accepted)
     if unknown:
         raise ConfigError(f"--{unknown[0].replace('_', '-')}", f"policy {name!r} does not take this option",
                           f"it takes: {', '.join(p for p in accepted if p != 'self') or 'no options'}")
     return cls(**given)
+
+
+# -- search policies (scar_gym.policies.search) --------------------------------------------------------
+register_policy("random-search", "scar_gym.policies.search.random_search:RandomSearchPolicy",
+                "random valid schedules within a budget of cost-model evaluations, keep the best")
+register_policy("sa", "scar_gym.policies.search.annealing:AnnealingPolicy",
+                "simulated annealing over cuts, chiplets and node counts (budgeted, seeded)")
+register_policy("ga", "scar_gym.policies.search.genetic:GeneticPolicy",
+                "MAGMA-style genetic algorithm: tournament, per-window/model crossover + repair, elitism")
+register_policy("exhaustive", "scar_gym.policies.search.exhaustive:ExhaustivePolicy",
+                "exact optimum over all schedules with fixed windows (small instances only)")
+
+# -- SCAR and the baselines (scar_gym.policies.scar, scar_gym.policies.baselines) ---------------------
+register_policy("scar", "scar_gym.policies.scar.policy:ScarPolicy",
+                "SCAR heuristic: time windows, PROV node counts, top-k SEG, DFS-path SCHED, exhaustive/evolutionary search")
+register_policy("simba", "scar_gym.policies.baselines:SimbaPolicy",
+                "SCAR restricted to homogeneous MCMs (the paper's Simba baselines; use with nvd-3x3 / shi-3x3)")
+register_policy("standalone", "scar_gym.policies.baselines:StandalonePolicy",
+                "one chiplet per model per window, no pipelining (SCAR's windows; greedy best chiplet)")
+register_policy("random", "scar_gym.policies.baselines:RandomPolicy",
+                "one random valid schedule: random windows, node counts, cuts and DFS-walk paths (seeded)")
+register_policy("greedy", "scar_gym.policies.baselines:GreedyPolicy",
+                "HEFT-style list scheduler: balanced segments, each on the free chiplet with the earliest finish")

@@ -1,0 +1,341 @@
+"""Training configs: YAML (RL-Zoo-like keys) -> frozen dataclasses, validated field by field.
+
+A config file (``configs/train/*.yaml``)::
+
+    name: window-edp-log-ratio          # run name (default: the file stem)
+    env_id: "scar_gym:ScarGym/Window-v0"
+    env_kwargs: {reward_mode: edp_log_ratio}   # passed to gym.make (JSON-able values only)
+    mcm: het-sides-3x3                  # preset name / pattern / YAML path (scar_gym.presets.load_mcm)
+    scenarios:
+      train: {source: random, seed: 0, domain: datacenter, min_models: 2, max_models: 3}
+      eval:  {source: random, seed: 10000, n: 6, domain: datacenter, min_models: 2, max_models: 3}
+    n_envs: 2
+    vec_env: dummy                      # dummy | subproc
+    n_timesteps: 20000
+    seed: 0
+    policy: {extractor: mlp, net_arch: [64, 64], activation: tanh}
+    ppo: {n_steps: 128, batch_size: 64, n_epochs: 4, gamma: 0.99, learning_rate: 3.0e-4, ent_coef: 0.01}
+    eval: {freq: 2000, episodes: 0, deterministic: true}
+    checkpoint: {freq: 5000}
+
+Rules (rl-conventions 8.10): ``yaml.safe_load``; unknown keys and wrong types are rejected with a
+:class:`~scar_gym.errors.ConfigError` naming the dotted field and the file; an int is accepted
+where a float is expected (``1e-4`` written without a dot is a *string* in PyYAML and is rejected
+with a hint). Overrides ``--set ppo.learning_rate=1.0e-4`` parse the value with ``yaml.safe_load``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from scar_gym.errors import ConfigError
+from scar_gym.paths import TRAIN_DIR
+
+
+@dataclass(frozen=True)
+class ScenarioSource:
+    """Where episodes' scenarios come from.
+
+    ``source: random``: :class:`scar_gym.scenarios.RandomScenarioGenerator` with ``seed``, drawing
+    scenario indices ``0 .. n-1`` (``n: 0`` = an endless stream for training: each reset takes the
+    next index). ``source: paper``: the Table III scenarios in ``ids`` (default all ten).
+    ``source: list``: the scenario ids or YAML paths in ``ids``.
+
+    Held-out split: training uses generator seeds ``< 10000`` and evaluation seeds ``>= 10000``
+    (:data:`scar_gym.scenarios.EVAL_SEED_BASE`); :func:`agents.envs.check_held_out` enforces it.
+    """
+
+    source: Literal["random", "paper", "list"] = "random"
+    seed: int = 0
+    n: int = 0
+    ids: tuple[str, ...] = ()
+    domain: str | None = "datacenter"
+    min_models: int = 2
+    max_models: int = 3
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    train: ScenarioSource = field(default_factory=ScenarioSource)
+    eval: ScenarioSource = field(default_factory=lambda: ScenarioSource(seed=10_000, n=6))
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Network: ``extractor`` ``mlp`` (SB3's flatten + MLP) or ``chiplet_attention``
+    (:class:`agents.extractors.ChipletSetExtractor`); ``net_arch`` the pi/vf hidden layers after it."""
+
+    extractor: Literal["mlp", "chiplet_attention"] = "mlp"
+    net_arch: tuple[int, ...] = (64, 64)
+    activation: Literal["tanh", "relu"] = "tanh"
+    extractor_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """MaskablePPO hyperparameters (SB3 names)."""
+
+    n_steps: int = 128
+    batch_size: int = 64
+    n_epochs: int = 4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    learning_rate: float = 3.0e-4
+    ent_coef: float = 0.01
+    vf_coef: float = 0.5
+    clip_range: float = 0.2
+    max_grad_norm: float = 0.5
+    normalize_advantage: bool = True
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Periodic evaluation on the held-out scenarios (``episodes: 0`` = one per eval scenario).
+
+    ``reference``: the policy whose EDP the eval curve divides by (``eval/edp_vs_ref.csv``); SCAR
+    by default, a cheaper one (``standalone``) in smoke tests."""
+
+    freq: int = 2000
+    episodes: int = 0
+    deterministic: bool = True
+    reference: str = "scar"
+
+
+@dataclass(frozen=True)
+class CheckpointConfig:
+    freq: int = 5000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    name: str = ""
+    env_id: str = "scar_gym:ScarGym/Window-v0"
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    mcm: str = "het-sides-3x3"
+    scenarios: Scenarios = field(default_factory=Scenarios)
+    n_envs: int = 1
+    vec_env: Literal["dummy", "subproc"] = "dummy"
+    algo: Literal["ppo_mask"] = "ppo_mask"
+    n_timesteps: int = 10_000
+    seed: int = 0
+    torch_threads: int = 1
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    progress_bar: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+
+def _plain(x: Any) -> Any:
+    """Tuples -> lists, recursively, so ``yaml.safe_dump`` writes plain YAML."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
+# -- validation ----------------------------------------------------------------------------------
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is tuple:
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if origin is dict:
+        return "a mapping"
+    if dataclasses.is_dataclass(tp):
+        return "a mapping"
+    return {int: "an integer", float: "a number", bool: "true/false", str: "a string", type(None): "null"}.get(
+        tp, getattr(tp, "__name__", str(tp)))
+
+
+def _convert(value: Any, tp: Any, path: str, file: str | None) -> Any:
+    def bad(extra: str = "") -> ConfigError:
+        hint = f"write {path} as {_type_name(tp)}"
+        if isinstance(value, str) and tp is float:
+            hint += " (PyYAML reads 3e-4 as a string: write 3.0e-4)"
+        return ConfigError(path, f"expected {_type_name(tp)}, got {value!r} ({type(value).__name__}){extra}",
+                           hint, file)
+
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, path, file)
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise bad()
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _convert(value, a, path, file)
+            except ConfigError:
+                pass
+        raise bad()
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise bad()
+        (item,) = typing.get_args(tp)[:1]
+        return tuple(_convert(v, item, f"{path}[{i}]", file) for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise bad()
+        return dict(value)
+    if tp is Any:
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():  # 2.0e4 steps
+                return int(value)
+            raise bad()
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad()
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    raise TypeError(f"unsupported config type {tp!r} at {path}")  # a bug in this module
+
+
+def _build(cls: type, data: Any, path: str, file: str | None) -> Any:
+    where = path or "(top level)"
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(where, f"expected a mapping, got {data!r} ({type(data).__name__})",
+                          "write key: value pairs", file)
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in hints:
+            full = f"{path}.{key}" if path else str(key)
+            raise ConfigError(full, "unknown key", f"allowed keys{' of ' + path if path else ''}: {', '.join(names)}",
+                              file)
+    kwargs = {k: _convert(v, hints[k], f"{path}.{k}" if path else k, file) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
+    def need(cond: bool, fld: str, problem: str, fix: str) -> None:
+        if not cond:
+            raise ConfigError(fld, problem, fix, file)
+
+    for fld in ("n_envs", "n_timesteps", "torch_threads"):
+        need(getattr(cfg, fld) > 0, fld, f"must be > 0, got {getattr(cfg, fld)}", "use a positive integer")
+    need(cfg.seed >= 0, "seed", f"must be >= 0, got {cfg.seed}", "use e.g. 0")
+    p = cfg.ppo
+    for fld in ("n_steps", "batch_size", "n_epochs"):
+        need(getattr(p, fld) > 0, f"ppo.{fld}", f"must be > 0, got {getattr(p, fld)}", "use a positive integer")
+    need(0 < p.gamma <= 1, "ppo.gamma", f"must be in (0, 1], got {p.gamma}", "use e.g. 0.99")
+    need(0 <= p.gae_lambda <= 1, "ppo.gae_lambda", f"must be in [0, 1], got {p.gae_lambda}", "use e.g. 0.95")
+    need(p.learning_rate > 0, "ppo.learning_rate", f"must be > 0, got {p.learning_rate}", "use e.g. 3.0e-4")
+    need(p.batch_size <= p.n_steps * cfg.n_envs, "ppo.batch_size",
+         f"{p.batch_size} > n_steps x n_envs = {p.n_steps * cfg.n_envs}", "lower batch_size or raise n_steps")
+    need(all(h > 0 for h in cfg.policy.net_arch), "policy.net_arch", "layer sizes must be > 0", "e.g. [64, 64]")
+    need(cfg.eval.freq > 0, "eval.freq", f"must be > 0, got {cfg.eval.freq}", "use e.g. 2000")
+    need(cfg.eval.episodes >= 0, "eval.episodes", "must be >= 0", "0 means one per eval scenario")
+    need(cfg.checkpoint.freq > 0, "checkpoint.freq", f"must be > 0, got {cfg.checkpoint.freq}", "use e.g. 5000")
+    for split in ("train", "eval"):
+        s: ScenarioSource = getattr(cfg.scenarios, split)
+        f = f"scenarios.{split}"
+        need(s.n >= 0, f"{f}.n", f"must be >= 0, got {s.n}", "0 = endless stream (train only)")
+        need(s.seed >= 0, f"{f}.seed", f"must be >= 0, got {s.seed}", "use e.g. 0")
+        need(0 < s.min_models <= s.max_models, f"{f}.min_models", "need 0 < min_models <= max_models", "e.g. 2 and 3")
+        if s.source == "list":
+            need(bool(s.ids), f"{f}.ids", "empty with source: list", "list scenario ids or YAML paths")
+    ev = cfg.scenarios.eval
+    need(not (ev.source == "random" and ev.n == 0), "scenarios.eval.n", "must be > 0 for random eval scenarios",
+         "use e.g. 6")
+
+
+def config_from_dict(data: Any, file: str | None = None, name: str | None = None) -> TrainConfig:
+    cfg = _build(TrainConfig, data, "", file)
+    if not cfg.name and name:
+        cfg = dataclasses.replace(cfg, name=name)
+    _semantic_checks(cfg, file)
+    return cfg
+
+
+def resolve_config_path(spec: str | Path) -> Path:
+    """A path, or the stem of a file in ``configs/train/`` (``window_het_sides`` -> that YAML)."""
+    p = Path(spec)
+    if p.exists():
+        return p
+    for cand in (TRAIN_DIR / f"{spec}.yaml", TRAIN_DIR / str(spec)):
+        if cand.exists():
+            return cand
+    known = sorted(q.stem for q in TRAIN_DIR.glob("*.yaml"))
+    raise ConfigError("CONFIG", f"no such file {str(spec)!r}", f"give a path or one of: {', '.join(known)}")
+
+
+def parse_overrides(items: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
+    """``["ppo.learning_rate=1.0e-4", "seed=3"]`` -> ``{"ppo.learning_rate": 1e-4, "seed": 3}``."""
+    out: dict[str, Any] = {}
+    for item in items or ():
+        if "=" not in item:
+            raise ConfigError("--set", f"expected KEY=VALUE, got {item!r}", "e.g. --set ppo.learning_rate=1.0e-4")
+        key, raw = item.split("=", 1)
+        try:
+            out[key.strip()] = yaml.safe_load(raw)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"--set {key}", f"value {raw!r} is not YAML ({e})", "quote strings") from None
+    return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Set dotted keys in a (deep-copied) raw config mapping; unknown keys are caught by validation."""
+    import copy
+
+    data = copy.deepcopy(data) if data else {}
+    for key, value in overrides.items():
+        parts = key.split(".")
+        node = data
+        for p in parts[:-1]:
+            nxt = node.get(p)
+            if nxt is None:
+                nxt = node[p] = {}
+            if not isinstance(nxt, dict):
+                raise ConfigError(key, f"{p} is not a mapping", "override a leaf key")
+            node = nxt
+        node[parts[-1]] = value
+    return data
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> TrainConfig:
+    """Load and validate a training config; ``overrides`` are dotted keys (or ``KEY=VALUE`` strings)."""
+    p = resolve_config_path(path)
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as e:
+        raise ConfigError("(yaml)", f"malformed YAML: {e}", "fix the syntax", str(p)) from None
+    if isinstance(overrides, (list, tuple)):
+        overrides = parse_overrides(overrides)
+    if overrides:
+        if data is not None and not isinstance(data, dict):
+            raise ConfigError("(top level)", "expected a mapping", "write key: value pairs", str(p))
+        data = apply_overrides(data or {}, overrides)
+    return config_from_dict(data, str(p), name=p.stem)

@@ -1,0 +1,228 @@
+"""The benchmark: run policies on a fixed scenario suite and compare them with SCAR.
+
+This module does not import torch: heuristic policies (``scar``, ``standalone``, ``greedy``,
+``random``, the searches) run without the ``rl`` extra; an agent (``ppo``, ``ppo:PATH``) imports
+torch only when it is built.
+
+Suites
+------
+* ``paper``: the ten Table III scenarios (sc1..sc10), all on one MCM -- ``het-sides-3x3`` (the
+  paper's main heterogeneous MCM) unless ``mcm`` is given.
+* ``random-N``: ``N`` random scenarios from
+  ``RandomScenarioGenerator(seed=TEST_SEED_BASE + seed, min_models=2, max_models=4)``, indices
+  ``0..N-1``, on the same MCM.
+
+Seed split (held-out convention, extends :mod:`scar_gym.scenarios`):
+
+==================  ==================  =====================================================
+generator seeds     split               used by
+==================  ==================  =====================================================
+0 .. 9999           train               training episodes (``scenarios.train.seed``)
+10000 .. 19999      validation          periodic evaluation / best-model choice during training
+20000 ..            test                ``scar-gym eval --suite random-N --seed S`` (20000 + S)
+==================  ==================  =====================================================
+
+so the test suite is never seen in training nor used to pick the best checkpoint.
+
+Each (policy, scenario) gets a fresh :class:`~scar_gym.evaluator.Evaluator` (sharing only the
+cost-table cache), so the evaluator's memo does not favour later policies and
+``num_evaluations`` counts each policy's own cost-model calls. ``scheduler_s`` is the wall time of
+``policy.schedule`` alone. Everything but ``scheduler_s`` is deterministic given ``seed``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from scar_gym.errors import ConfigError
+from scar_gym.textfmt import format_table
+
+TEST_SEED_BASE = 20_000
+VALIDATION_SEED_BASE = 10_000
+DEFAULT_MCM = "het-sides-3x3"
+#: The leaderboard's fixed baselines (SCAR first: it is the reference).
+BASELINES: tuple[str, ...] = ("scar", "standalone", "greedy", "random")
+CSV_COLUMNS = ("policy", "scenario", "mcm", "latency_s", "energy_j", "edp_js", "edp_vs_scar", "scheduler_s")
+
+
+def suite_scenarios(suite: str, seed: int = 0) -> list:
+    """The scenarios of ``paper`` or ``random-N`` (see the module docstring)."""
+    from scar_gym.scenarios import SCENARIO_IDS, RandomScenarioGenerator, load_scenario
+
+    if suite == "paper":
+        return [load_scenario(s) for s in SCENARIO_IDS]
+    if suite.startswith("random-"):
+        n = suite.split("-", 1)[1]
+        if not n.isdigit() or int(n) <= 0:
+            raise ConfigError("--suite", f"bad random suite {suite!r}", "write random-N with N > 0, e.g. random-20")
+        if not isinstance(seed, int) or seed < 0:
+            raise ConfigError("--seed", f"expected an integer >= 0, got {seed!r}", "use e.g. 0")
+        gen = RandomScenarioGenerator(seed=TEST_SEED_BASE + seed, min_models=2, max_models=4)
+        return gen.generate(int(n))
+    raise ConfigError("--suite", f"unknown suite {suite!r}", "use paper or random-N (e.g. random-20)")
+
+
+def policy_label(spec: str) -> str:
+    """A short leaderboard name: ``ppo:runs/x/best_model.zip`` -> ``ppo:x/best_model``."""
+    if ":" not in spec:
+        return spec
+    base, arg = spec.split(":", 1)
+    p = Path(arg)
+    short = f"{p.parent.name}/{p.stem}" if p.parent.name else p.stem
+    return f"{base}:{short}"
+
+
+def build_policy(spec: str, **kwargs: Any):
+    """A policy from a registry name, ``ppo:PATH``, or a path to a model zip / run dir (an agent)."""
+    from scar_gym.policies.registry import POLICIES, make_policy
+
+    base = spec.split(":", 1)[0]
+    if base not in POLICIES and (spec.endswith(".zip") or Path(spec).is_dir()):
+        spec = f"ppo:{spec}"
+    return make_policy(spec, **kwargs)
+
+
+@dataclass
+class Row:
+    policy: str
+    scenario: str
+    mcm: str
+    latency_s: float
+    energy_j: float
+    edp_js: float
+    edp_vs_scar: float
+    scheduler_s: float
+    num_evaluations: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def csv_row(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in CSV_COLUMNS}
+
+
+def _json_safe(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, mcm: str | None = None,
+                  scenarios: Sequence | None = None, progress: Any = None, reference: str = "scar") -> list[Row]:
+    """Run every policy on every scenario of the suite; SCAR is always run (it is the reference).
+
+    Args:
+        policies: registry names or ``ppo:PATH`` specs, in leaderboard order.
+        scenarios: override the suite's scenarios (tests use a small list).
+        progress: optional callable ``progress(policy, scenario_id, row)`` after each run.
+        reference: the policy ``edp_vs_scar`` divides by (tests substitute a cheap one).
+    """
+    from scar_gym.costmodel.tables import CostModel
+    from scar_gym.evaluator import Evaluator
+    from scar_gym.presets import load_mcm
+
+    mcm_name = mcm or DEFAULT_MCM
+    hw = load_mcm(mcm_name)
+    scens = list(scenarios) if scenarios is not None else suite_scenarios(suite, seed)
+    order = [reference] + [p for p in dict.fromkeys(policies) if p != reference]
+    built = {p: build_policy(p) for p in order}
+    cost_model = CostModel()
+    rows: list[Row] = []
+    scar_edp: dict[str, float] = {}
+    for sc in scens:
+        for spec in order:
+            ev = Evaluator.from_scenario(sc, hw, cost_model=cost_model)
+            t0 = time.perf_counter()
+            sched = built[spec].schedule(ev, seed=seed)
+            dt = time.perf_counter() - t0
+            n_eval = ev.num_evaluations
+            res = ev.evaluate(sched)
+            if spec == reference:
+                scar_edp[sc.id] = res.edp_js
+            ratio = res.edp_js / scar_edp[sc.id] if scar_edp[sc.id] > 0 else float("nan")
+            row = Row(policy=policy_label(spec), scenario=sc.id, mcm=hw.name, latency_s=res.latency_s,
+                      energy_j=res.energy_j, edp_js=res.edp_js, edp_vs_scar=ratio, scheduler_s=dt,
+                      num_evaluations=int(sched.meta.get("num_evaluations", n_eval)),
+                      meta=_json_safe(dict(sched.meta)))
+            rows.append(row)
+            if progress is not None:
+                progress(spec, sc.id, row)
+    return rows
+
+
+def geomean(xs: Sequence[float]) -> float:
+    xs = [x for x in xs if x > 0 and math.isfinite(x)]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def leaderboard(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Per policy: geometric-mean EDP/EDP_SCAR, best/worst ratio, wins (ratio < 1), ties, wall time."""
+    by: dict[str, list[Row]] = {}
+    for r in rows:
+        by.setdefault(r.policy, []).append(r)
+    out = []
+    for pol, rs in by.items():
+        ratios = [r.edp_vs_scar for r in rs]
+        out.append({
+            "policy": pol, "scenarios": len(rs), "geomean_edp_vs_scar": geomean(ratios),
+            "best": min(ratios), "worst": max(ratios),
+            "wins": sum(1 for x in ratios if x < 1 - 1e-9), "ties": sum(1 for x in ratios if abs(x - 1) <= 1e-9),
+            "mean_scheduler_s": sum(r.scheduler_s for r in rs) / len(rs),
+            "mean_evaluations": sum(r.num_evaluations for r in rs) / len(rs),
+        })
+    out.sort(key=lambda d: (d["geomean_edp_vs_scar"], d["policy"]))
+    return out
+
+
+def format_leaderboard(board: Sequence[dict[str, Any]]) -> str:
+    headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "best", "worst", "wins", "ties", "sched s", "evals"]
+    rows = [[i + 1, d["policy"], d["scenarios"], f"{d['geomean_edp_vs_scar']:.3f}", f"{d['best']:.3f}",
+             f"{d['worst']:.3f}", d["wins"], d["ties"], f"{d['mean_scheduler_s']:.3f}",
+             f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
+    return format_table(headers, rows, align="rlrrrrrrrr")
+
+
+def format_per_scenario(rows: Sequence[Row]) -> str:
+    pols = list(dict.fromkeys(r.policy for r in rows))
+    scens = list(dict.fromkeys(r.scenario for r in rows))
+    ratio = {(r.policy, r.scenario): r.edp_vs_scar for r in rows}
+    scar = {r.scenario: r.edp_js for r in rows if r.policy == "scar"}
+    table = [[s, f"{scar.get(s, float('nan')):.4g}", *(f"{ratio.get((p, s), float('nan')):.3f}" for p in pols)]
+             for s in scens]
+    return format_table(["scenario", "SCAR EDP J*s", *pols], table, align="l" + "r" * (len(pols) + 1))
+
+
+def write_csv(rows: Sequence[Row], path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(CSV_COLUMNS))
+        w.writeheader()
+        for r in rows:
+            w.writerow(r.csv_row())
+
+
+def write_json(rows: Sequence[Row], path: str | Path, suite: str, seed: int, mcm: str) -> None:
+    from agents.rundir import versions
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"suite": suite, "seed": seed, "mcm": mcm,
+           "seed_split": {"train": [0, VALIDATION_SEED_BASE - 1],
+                          "validation": [VALIDATION_SEED_BASE, TEST_SEED_BASE - 1],
+                          "test": TEST_SEED_BASE + seed if suite.startswith("random-") else None},
+           "leaderboard": leaderboard(rows),
+           "rows": [_json_safe({**r.csv_row(), "num_evaluations": r.num_evaluations, "meta": r.meta}) for r in rows],
+           "versions": versions()}
+    path.write_text(json.dumps(doc, indent=1) + "\n")

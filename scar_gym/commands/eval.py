@@ -1,0 +1,61 @@
+"""``scar-gym eval [--agent PATH ...] [--policy NAME ...] --suite paper|random-N``: the leaderboard.
+
+Runs SCAR, Standalone, greedy and random (unless ``--no-baselines``) plus every ``--policy`` and
+``--agent`` on a fixed scenario suite and prints EDP relative to SCAR (geometric mean over the
+suite), then writes per-(policy, scenario) rows to ``--csv`` / ``--json``. Suites and the seed
+split are described in :mod:`scar_gym.benchmark`: ``paper`` = sc1..sc10 on het-sides-3x3 (or
+``--mcm``); ``random-N`` = N test scenarios from generator seed 20000 + ``--seed``, never used in
+training or model selection. Deterministic given ``--seed`` (except the wall times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("eval", help="benchmark policies/agents against SCAR on a scenario suite",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--agent", action="append", default=[], metavar="PATH",
+                   help="trained agent: model zip, run dir or pretrained dir (repeatable; trusted files only)")
+    p.add_argument("--policy", action="append", default=[], metavar="NAME",
+                   help="registry policy name, or ppo / ppo:PATH (repeatable)")
+    p.add_argument("--suite", default="paper", help="paper | random-N (default paper)")
+    p.add_argument("--seed", type=int, default=0, help="suite and policy seed (default 0)")
+    p.add_argument("--mcm", default=None, help="MCM for every scenario (default het-sides-3x3)")
+    p.add_argument("--no-baselines", action="store_true", help="run only SCAR and the named policies")
+    p.add_argument("--csv", default=None, metavar="FILE", help="one row per (policy, scenario)")
+    p.add_argument("--json", default=None, metavar="FILE", help="rows, leaderboard, seed split and versions")
+    p.add_argument("--per-scenario", action="store_true", help="also print EDP/SCAR per scenario")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=eval_cmd)
+
+
+def eval_cmd(args: argparse.Namespace) -> int:
+    from scar_gym.benchmark import (BASELINES, DEFAULT_MCM, format_leaderboard, format_per_scenario, leaderboard,
+                                 run_benchmark, write_csv, write_json)
+
+    policies = [] if args.no_baselines else list(BASELINES)
+    policies += args.policy
+    policies += [a if a.startswith("ppo:") else f"ppo:{a}" for a in args.agent]
+
+    def progress(policy: str, scenario: str, row) -> None:
+        if not args.quiet:
+            print(f"  {scenario:>14s}  {policy:<28s} EDP {row.edp_js:.4g} J*s  x{row.edp_vs_scar:.3f} SCAR  "
+                  f"{row.scheduler_s:.2f}s", file=sys.stderr)
+
+    rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, progress=progress)
+    mcm = args.mcm or DEFAULT_MCM
+    print(f"suite {args.suite} (seed {args.seed}) on {mcm}: EDP relative to SCAR, geometric mean (lower is better)")
+    print(format_leaderboard(leaderboard(rows)))
+    if args.per_scenario:
+        print()
+        print(format_per_scenario(rows))
+    if args.csv:
+        write_csv(rows, args.csv)
+        print(f"wrote {args.csv}")
+    if args.json:
+        write_json(rows, args.json, args.suite, args.seed, mcm)
+        print(f"wrote {args.json}")
+    return 0

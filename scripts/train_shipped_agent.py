@@ -1,0 +1,64 @@
+#!/usr/bin/env python
+"""Reproduce the shipped agent (``--policy ppo``): train from its config, copy the model into the package.
+
+    python scripts/train_shipped_agent.py                  # trains with configs/train/<agent>.yaml
+    python scripts/train_shipped_agent.py --timesteps 2000 --out /tmp/agent   # a quick dry run
+
+Steps: ``agents.train.train`` on ``configs/train/window_het_sides.yaml`` (the run directory goes to
+``runs/ppo_mask/...``), then ``best_model.zip`` (else ``final_model.zip``) and the resolved
+config are copied to ``agents/pretrained/<name>/{model.zip,config.yaml}`` and the size is checked
+(< 5 MB). The agent's README (results) is written by hand from ``scar-gym eval``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CONFIG = ROOT / "configs" / "train" / "window_het_sides.yaml"
+MAX_BYTES = 5 * 1024 * 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    from agents import DEFAULT_AGENT, PRETRAINED_DIR
+    from agents.config import load_config
+    from agents.train import train
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", default=str(CONFIG))
+    ap.add_argument("--timesteps", type=int, default=None, help="override n_timesteps")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--run-dir", default=None)
+    ap.add_argument("--out", default=str(PRETRAINED_DIR / DEFAULT_AGENT), help="where model.zip/config.yaml go")
+    args = ap.parse_args(argv)
+
+    overrides = {}
+    if args.timesteps is not None:
+        overrides["n_timesteps"] = args.timesteps
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    cfg = load_config(args.config, overrides)
+    t0 = time.time()
+    run = train(cfg, run_dir=args.run_dir, argv=[sys.executable, *sys.argv])
+    print(f"trained in {time.time() - t0:.0f} s: {run}")
+    model = run / "best_model.zip" if (run / "best_model.zip").exists() else run / "final_model.zip"
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy(model, out / "model.zip")
+    shutil.copy(run / "config.yaml", out / "config.yaml")
+    size = (out / "model.zip").stat().st_size
+    print(f"{out / 'model.zip'}: {size / 1024:.0f} KiB (from {model.name})")
+    if size >= MAX_BYTES:
+        print("error: the model is over 5 MB; shrink policy.net_arch", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

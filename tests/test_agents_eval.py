@@ -1,0 +1,83 @@
+"""The benchmark harness (scar_gym.benchmark) with cheap stand-in policies: suites, ratios, CSV/JSON, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from scar_gym import benchmark as bench
+from scar_gym.policies.base import Policy
+from scar_gym.policies.registry import POLICIES
+from scar_gym.schedule import Assignment, Schedule, Segment, Window
+
+
+class OnePerModel(Policy):
+    """One window; model i runs all its layers on chiplet ``i + offset`` (a valid, trivial schedule)."""
+
+    name = "one-per-model"
+
+    def __init__(self, offset: int = 0):
+        self.offset = offset
+
+    def schedule(self, evaluator, seed=None):
+        n = evaluator.mcm.num_chiplets
+        a = tuple(Assignment(m, (Segment(0, L, (m + self.offset) % n),)) for m, L in enumerate(evaluator.num_layers))
+        return Schedule((Window(a),), {"policy": self.name, "num_evaluations": 1})
+
+
+class Shifted(OnePerModel):
+    def __init__(self):
+        super().__init__(offset=3)
+
+
+@pytest.fixture
+def stand_ins(monkeypatch):
+    monkeypatch.setitem(POLICIES, "t-ref", (f"{__name__}:OnePerModel", "test reference"))
+    monkeypatch.setitem(POLICIES, "t-shift", (f"{__name__}:Shifted", "test policy"))
+
+
+def test_suites_are_fixed_and_disjoint_from_training():
+    paper = bench.suite_scenarios("paper")
+    assert [s.id for s in paper] == [f"sc{i}" for i in range(1, 11)]
+    a = bench.suite_scenarios("random-3", seed=0)
+    b = bench.suite_scenarios("random-3", seed=0)
+    c = bench.suite_scenarios("random-3", seed=1)
+    assert [s.models for s in a] == [s.models for s in b]
+    assert [s.id for s in a] != [s.id for s in c]
+    assert all(s.id.startswith(f"rand-{bench.TEST_SEED_BASE}-") for s in a)
+    for bad in ("random-x", "random-0", "nope"):
+        with pytest.raises(Exception) as e:
+            bench.suite_scenarios(bad)
+        assert getattr(e.value, "field", None) == "--suite"
+
+
+def test_benchmark_rows_ratios_and_files(stand_ins, tmp_path):
+    scens = bench.suite_scenarios("paper")[:2]
+    rows = bench.run_benchmark(["t-shift"], scenarios=scens, reference="t-ref")
+    assert [(r.policy, r.scenario) for r in rows] == [("t-ref", "sc1"), ("t-shift", "sc1"),
+                                                      ("t-ref", "sc2"), ("t-shift", "sc2")]
+    for r in rows:
+        assert r.mcm == "het-sides-3x3" and r.edp_js == pytest.approx(r.latency_s * r.energy_j)
+        if r.policy == "t-ref":
+            assert r.edp_vs_scar == 1.0
+    board = bench.leaderboard(rows)
+    assert {d["policy"] for d in board} == {"t-ref", "t-shift"}
+    text = bench.format_leaderboard(board)
+    assert "EDP/SCAR" in text and "t-shift" in text
+    bench.write_csv(rows, tmp_path / "r.csv")
+    with (tmp_path / "r.csv").open() as f:
+        got = list(csv.DictReader(f))
+    assert list(got[0]) == list(bench.CSV_COLUMNS) and len(got) == 4
+    bench.write_json(rows, tmp_path / "r.json", "paper", 0, "het-sides-3x3")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["seed_split"]["validation"] == [10000, 19999] and len(doc["rows"]) == 4
+    # deterministic apart from the wall time
+    again = bench.run_benchmark(["t-shift"], scenarios=scens, reference="t-ref")
+    assert [r.edp_js for r in again] == [r.edp_js for r in rows]
+
+
+def test_policy_label():
+    assert bench.policy_label("scar") == "scar"
+    assert bench.policy_label("ppo:runs/x/best_model.zip") == "ppo:x/best_model"
