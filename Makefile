@@ -1,3 +1,5 @@
+# Editable in "compat" mode: the repository root goes on sys.path, so configs/ beside the package
+# and packages added after the install (agents/) are found without reinstalling.
 # Two entry points (see README): `make demo` runs the main job, `make test` runs the fast test suite.
 # Each bootstraps .venv on first use; torch comes in as the local CPU build pinned in constraints.txt.
 PYTHON ?= python3
@@ -9,7 +11,7 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[rl,dev]"
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[rl,dev]" --config-settings editable_mode=compat
 	touch $@
 
 install: $(VENV)/.installed

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def demo_cmd(args: argparse.Namespace) -> int:
-    from scar_gym.benchmark import format_per_scenario, run_benchmark
+    from scar_gym.benchmark import run_benchmark
     from scar_gym.commands.schedule import run_schedule, summary_rows
     from scar_gym.policies.registry import POLICIES
     from scar_gym.textfmt import format_table
@@ -44,6 +44,8 @@ def demo_cmd(args: argparse.Namespace) -> int:
         policies = [p for p in policies if p != "ppo"]
         print("(torch not installed: the PPO agent is skipped; pip install 'scar-gym[rl]')")
     rows = run_benchmark(policies, scenarios=[sc], seed=args.seed, mcm=args.mcm)
-    print("\nAll policies on the same evaluator (EDP relative to SCAR; lower is better):")
-    print(format_per_scenario(rows))
+    print("\nAll policies on the same evaluator (lower EDP is better):")
+    print(format_table(["policy", "latency_s", "energy_j", "edp_js", "EDP/SCAR", "scheduler_s", "evaluations"],
+                       [[r.policy, f"{r.latency_s:.4g}", f"{r.energy_j:.4g}", f"{r.edp_js:.4g}", f"{r.edp_vs_scar:.3f}",
+                         f"{r.scheduler_s:.2f}", r.num_evaluations] for r in rows], align="lrrrrrr"))
     return 0
