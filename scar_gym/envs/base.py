@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from scar_gym.costmodel.tables import CostModel
-from scar_gym.errors import ConfigError, InvalidActionError
+from scar_gym.errors import ConfigError, InvalidActionError, ScarGymError
 from scar_gym.evaluator import ScheduleResult, objective_value
 from scar_gym.hardware import MCM
 from scar_gym.rewards import LogRatioShapedReward, RewardInput, make_reward
@@ -168,9 +168,24 @@ class ScarEnvBase(gym.Env):
         }
         return reward, info
 
-    def _check_invalid(self, action: Any, reason: str) -> None:
+    def _check_running(self) -> None:
+        if self._over:
+            if self._data is None:
+                raise gym.error.ResetNeeded("call reset() before step()")
+            raise ScarGymError("the episode is over; call reset()")
+
+    def _reject(self, action: Any, reason: str):
+        """An off-mask action: raise (``invalid_action="raise"``) or leave the state as it is and
+        return a step with the penalty; after ``max_invalid`` of them the episode is truncated."""
         if self.invalid_action == "raise":
             raise InvalidActionError(f"action {action!r} is invalid: {reason}")
+        self._n_invalid += 1
+        truncated = self.max_invalid is not None and self._n_invalid >= self.max_invalid
+        if truncated:
+            self._over = True
+        info = {"action_mask": self._mask.copy(), "invalid_action": True, "invalid_reason": reason,
+                "n_invalid": self._n_invalid}
+        return self._obs(), self.invalid_penalty, False, truncated, info
 
     # -- rendering ---------------------------------------------------------------------------------
     def render(self):

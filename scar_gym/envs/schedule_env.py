@@ -9,7 +9,6 @@ import numpy as np
 from gymnasium import spaces
 
 from scar_gym.costmodel.tables import CostModel
-from scar_gym.errors import ScarGymError
 from scar_gym.evaluator import ModelWindowResult
 from scar_gym.hardware import MCM
 from scar_gym.schedule import Assignment, Schedule, Segment, Window
@@ -210,13 +209,10 @@ class ScheduleEnv(ScarEnvBase):
         return self._obs(), {"action_mask": self._mask.copy(), "invalid_action": False}
 
     def step(self, action):
-        if self._over:
-            if self._data is None:
-                raise gym.error.ResetNeeded("call reset() before step()")
-            raise ScarGymError("the episode is over; call reset()")
+        self._check_running()
         a = as_index(action)
         if a is None or a < 0 or a >= self.c_max or not self._mask[a]:
-            return self._invalid(action, a)
+            return self._reject(action, self._why_invalid(a))
         self._n_dec += 1
         m, pos, dyn = self._m, self._pos, self._dyn
         if a != self._open_c:  # start a new segment on free chiplet a
@@ -361,17 +357,6 @@ class ScheduleEnv(ScarEnvBase):
             en_cur = cur.energy_j
         return (self._done_lat + wl + plan.est_future_s[wi],
                 self._done_en + self._win_en + en_cur + max(0.0, self._est_en_total - self._est_en_placed))
-
-    def _invalid(self, action: Any, a: int | None):
-        reason = self._why_invalid(a)
-        self._check_invalid(action, reason)
-        self._n_invalid += 1
-        truncated = self.max_invalid is not None and self._n_invalid >= self.max_invalid
-        if truncated:
-            self._over = True
-        info = {"action_mask": self._mask.copy(), "invalid_action": True, "invalid_reason": reason,
-                "n_invalid": self._n_invalid}
-        return self._obs(), self.invalid_penalty, False, truncated, info
 
     def _why_invalid(self, a: int | None) -> str:
         wi, m, pos = self.position

@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from scar_gym.costmodel.tables import CostModel
-from scar_gym.errors import ConfigError, ScarGymError
+from scar_gym.errors import ConfigError
 from scar_gym.hardware import DATAFLOWS, MCM
 from scar_gym.schedule import Assignment, Schedule, Window
 from scar_gym.workloads.layers import OP_TYPES
@@ -201,10 +201,7 @@ class WindowEnv(ScarEnvBase):
         return self._obs(), {"action_mask": self._mask.copy(), "invalid_action": False}
 
     def step(self, action):
-        if self._over:
-            if self._data is None:
-                raise gym.error.ResetNeeded("call reset() before step()")
-            raise ScarGymError("the episode is over; call reset()")
+        self._check_running()
         a = as_index(action)
         if a is None or not 0 <= a < self.k_max or not self._mask[a]:
             if a is None:
@@ -213,14 +210,7 @@ class WindowEnv(ScarEnvBase):
                 reason = f"slot {a} out of range 0..{self.k_max - 1}"
             else:
                 reason = f"slot {a} is empty: only {len(self._slots)} candidates are placeable for this model"
-            self._check_invalid(action, reason)
-            self._n_invalid += 1
-            truncated = self.max_invalid is not None and self._n_invalid >= self.max_invalid
-            if truncated:
-                self._over = True
-            info = {"action_mask": self._mask.copy(), "invalid_action": True, "invalid_reason": reason,
-                    "n_invalid": self._n_invalid}
-            return self._obs(), self.invalid_penalty, False, truncated, info
+            return self._reject(action, reason)
         self._n_dec += 1
         cand = self._slots[a]
         data = self._data

@@ -13,10 +13,8 @@ from typing import Any
 from scar_gym.errors import ConfigError, UnknownNameError
 from scar_gym.policies.base import Policy
 
-#: policy name -> ("module:Class", one-line description). Keep sorted by family.
+#: policy name -> ("module:Class", one-line description); filled at the end of this module.
 POLICIES: dict[str, tuple[str, str]] = {}
-POLICIES["ppo"] = ("agents.policy:PPOPolicy",
-                   "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = a model zip or run dir")
 
 
 def register_policy(name: str, target: str, description: str) -> None:
@@ -77,3 +75,7 @@ register_policy("random", "scar_gym.policies.baselines:RandomPolicy",
                 "one random valid schedule: random windows, node counts, cuts and DFS-walk paths (seeded)")
 register_policy("greedy", "scar_gym.policies.baselines:GreedyPolicy",
                 "HEFT-style list scheduler: balanced segments, each on the free chiplet with the earliest finish")
+
+# -- learned policies (agents/; needs the rl extra) ---------------------------------------------------
+register_policy("ppo", "agents.policy:PPOPolicy",
+                "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = a model zip or run dir")
