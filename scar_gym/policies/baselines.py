@@ -21,7 +21,7 @@ from scar_gym.evaluator import OBJECTIVES, Evaluator, objective_value
 from scar_gym.policies.base import Policy
 from scar_gym.policies.scar.policy import ScarPolicy, split_crowded_windows
 from scar_gym.policies.scar.prov import expected_objective, provision
-from scar_gym.policies.scar.sched import _adjacency, mask_of, paths_from
+from scar_gym.policies.scar.sched import _adjacency, mask_of
 from scar_gym.policies.scar.seg import balanced_cuts
 from scar_gym.policies.windows import WindowRanges, expected_layer_costs, first_fit_windows, periodic_boundaries
 from scar_gym.schedule import Assignment, Schedule, Segment, Window

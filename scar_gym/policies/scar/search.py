@@ -30,7 +30,6 @@ from typing import Callable, Sequence
 import numpy as np
 
 from scar_gym.evaluator import Evaluator, ModelWindowResult, objective_value
-from scar_gym.hardware import MCM
 from scar_gym.policies.scar.sched import (ModelOptions, _adjacency, decode, mask_of, path_signature, paths_from,
                                           simple_paths)
 from scar_gym.schedule import Assignment
