@@ -208,6 +208,7 @@ class Evaluator:
                 raise ConfigError(f"batch of {m.name}", f"must be a positive integer, got {b!r}", "fix the scenario")
         objective_value(objective, 1.0, 1.0)
         self.models = tuple(models)
+        self.num_layers = tuple(m.num_layers for m in self.models)
         self.batches = tuple(int(b) for b in batches)
         self.mcm = mcm
         self.objective = objective
@@ -229,9 +230,6 @@ class Evaluator:
         models = scenario.build_models()
         return cls(models, [mi.batch for mi in scenario.models], mcm.for_domain(scenario.domain), **kwargs)
 
-    @property
-    def num_layers(self) -> tuple[int, ...]:
-        return tuple(m.num_layers for m in self.models)
 
     # -- public API ----------------------------------------------------------------------------
     def validate(self, schedule: Schedule, require_paths: bool = False, allow_partial: bool = False) -> None:
