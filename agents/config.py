@@ -36,6 +36,7 @@ from typing import Any, Literal
 import yaml
 
 from scar_gym.errors import ConfigError
+from scar_gym.fileio import read_yaml
 from scar_gym.paths import TRAIN_DIR
 
 
@@ -328,10 +329,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
 def load_config(path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> TrainConfig:
     """Load and validate a training config; ``overrides`` are dotted keys (or ``KEY=VALUE`` strings)."""
     p = resolve_config_path(path)
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as e:
-        raise ConfigError("(yaml)", f"malformed YAML: {e}", "fix the syntax", str(p)) from None
+    data = read_yaml(p)
     if isinstance(overrides, (list, tuple)):
         overrides = parse_overrides(overrides)
     if overrides:

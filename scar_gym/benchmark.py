@@ -32,7 +32,6 @@ cost-table cache), so the evaluator's memo does not favour later policies and
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import time
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from scar_gym import fileio
 from scar_gym.errors import ConfigError
 from scar_gym.textfmt import format_table
 
@@ -204,13 +204,7 @@ def format_per_scenario(rows: Sequence[Row]) -> str:
 
 
 def write_csv(rows: Sequence[Row], path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(CSV_COLUMNS))
-        w.writeheader()
-        for r in rows:
-            w.writerow(r.csv_row())
+    fileio.write_csv(path, (r.csv_row() for r in rows), CSV_COLUMNS)
 
 
 def write_json(rows: Sequence[Row], path: str | Path, suite: str, seed: int, mcm: str) -> None:

@@ -382,17 +382,10 @@ def mcm_to_yaml(mcm: MCM, path: str | Path) -> None:
 
 
 def load_mcm_file(path: str | Path) -> MCM:
-    import yaml
+    from scar_gym.fileio import read_yaml
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError("path", f"no such file {str(path)!r}", "check the path") from None
-    except (OSError, UnicodeDecodeError) as e:  # a directory, no permission, a binary file, ...
-        raise ConfigError("path", f"cannot read {str(path)!r}: {e}", "give a readable YAML text file") from None
-    except yaml.YAMLError as e:
-        raise ConfigError("(yaml)", f"malformed YAML: {e}", "fix the syntax", str(path)) from None
+    data = read_yaml(path)
     return mcm_from_dict(data, str(path), default_name=path.stem)
 
 

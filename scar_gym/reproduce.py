@@ -22,7 +22,6 @@ between MCMs and the per-scenario winners are what is compared.
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -31,6 +30,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from scar_gym import fileio
 from scar_gym.errors import ConfigError
 
 #: strategy -> (MCM preset, policy name)
@@ -59,10 +59,7 @@ CSV_FIELDS = ("scenario", "strategy", "mcm", "policy", "latency_s", "energy_j", 
 @lru_cache(maxsize=1)
 def paper_results() -> dict[str, Any]:
     """The paper's numbers (``scar_gym/data/paper_results.yaml``)."""
-    import yaml
-
-    path = Path(__file__).parent / "data" / "paper_results.yaml"
-    return yaml.safe_load(path.read_text())
+    return fileio.read_yaml(Path(__file__).parent / "data" / "paper_results.yaml")
 
 
 @dataclass
@@ -248,19 +245,12 @@ def dataflow_ratios(domain: str) -> list[dict[str, Any]]:
 # -- output --------------------------------------------------------------------------------------
 
 def write_csv(path: str | Path, rows: Sequence[Row]) -> None:
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-        w.writeheader()
-        for r in rows:
-            w.writerow(r.csv_row())
+    fileio.write_csv(path, (r.csv_row() for r in rows), CSV_FIELDS)
 
 
 def write_dicts_csv(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
     """Rows of dicts (e.g. :func:`sweep_splits`) as CSV, columns in the first row's order."""
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    fileio.write_csv(path, rows)
 
 
 def table_text(rows: Sequence[Row], domain: str) -> str:

@@ -262,17 +262,10 @@ SCENARIO_IDS: tuple[str, ...] = tuple(sorted((p.stem for p in SCENARIO_DIR.glob(
 
 def load_scenario_file(path: str | Path) -> Scenario:
     """A scenario from a YAML file; the id defaults to the file's stem."""
-    import yaml
+    from scar_gym.fileio import read_yaml
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError("path", f"no such file {str(path)!r}", "check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError("path", f"cannot read {str(path)!r}: {e}", "give a readable YAML text file") from None
-    except yaml.YAMLError as e:
-        raise ConfigError("(yaml)", f"malformed YAML: {e}", "fix the syntax", str(path)) from None
+    data = read_yaml(path)
     return Scenario.from_dict(data, str(path), default_id=path.stem)
 
 

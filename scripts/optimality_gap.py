@@ -26,7 +26,6 @@ gap = objective / optimum - 1. Rows go to ``results/search/optimality_gap.csv``,
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from scar_gym.costmodel.tables import CostModel  # noqa: E402
 from scar_gym.evaluator import Evaluator  # noqa: E402
+from scar_gym.fileio import write_csv  # noqa: E402
 from scar_gym.hardware import DOMAIN_PES, grid_mcm  # noqa: E402
 from scar_gym.policies.registry import make_policy  # noqa: E402
 from scar_gym.policies.search.exhaustive import exhaustive_optimum  # noqa: E402
@@ -209,14 +209,6 @@ def summarise(rows: list[dict]) -> list[dict]:
     order = {"scar": 0, "scar-1bset": 1, "random-search": 2, "sa": 3, "ga": 4}
     out.sort(key=lambda r: (order.get(r["policy"], 9), r["budget"] if r["budget"] != "" else 0))
     return out
-
-
-def write_csv(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 # -- how large an instance the exhaustive search handles ---------------------------------------------

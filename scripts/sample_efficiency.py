@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from scar_gym.costmodel.tables import CostModel  # noqa: E402
 from scar_gym.evaluator import Evaluator  # noqa: E402
+from scar_gym.fileio import write_csv  # noqa: E402
 from scar_gym.policies.registry import make_policy  # noqa: E402
 from scar_gym.presets import load_mcm  # noqa: E402
 from scar_gym.scenarios import load_scenario  # noqa: E402
@@ -114,14 +115,6 @@ def read_agents(agents_dir: Path, scenario: str) -> dict[str, list[list[float]]]
         if rows:
             out[agent] = rows
     return out
-
-
-def write_csv(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 def curves(a) -> int:

@@ -1,6 +1,5 @@
 """SEG: enumeration counts, bounded candidates, and the heuristic-1 scorer against the evaluator."""
 
-import itertools
 import math
 
 import numpy as np
