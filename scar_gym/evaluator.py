@@ -230,7 +230,6 @@ class Evaluator:
         models = scenario.build_models()
         return cls(models, [mi.batch for mi in scenario.models], mcm.for_domain(scenario.domain), **kwargs)
 
-
     # -- public API ----------------------------------------------------------------------------
     def validate(self, schedule: Schedule, require_paths: bool = False, allow_partial: bool = False) -> None:
         validate(schedule, self.num_layers, self.mcm.num_chiplets, self.mcm.graph, require_paths, allow_partial)
