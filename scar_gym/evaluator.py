@@ -164,8 +164,8 @@ class _ModelData:
         self.cum_l = table.cum_latency_s.tolist()  # [class][batch index][pos]
         self.cum_e = table.cum_energy_j.tolist()
         self.cum_w = table.cum_weight_bytes.tolist()
-        self.layer_w = table.weight_bytes.tolist()
-        self.footprint = table.footprint_bytes.tolist()
+        self.layer_w_max = RangeMax(table.weight_bytes)
+        self.footprint_max = RangeMax(table.footprint_bytes)
         self.out_bytes = table.output_bytes.tolist()
         consumers: list[list[int]] = [[] for _ in range(L)]
         for u, v in model.edges.tolist():
@@ -182,9 +182,9 @@ class _ModelData:
             if p < L:
                 alive.append(p)
         # Source layers read the model input: one tensor, fetched once per segment that reads it.
-        self.source_bytes = [0.0] * L
-        for u in model.sources.tolist():
-            self.source_bytes[u] = float(table.input_bytes[u])
+        source_bytes = np.zeros(L)
+        source_bytes[model.sources] = table.input_bytes[model.sources]
+        self.source_max = RangeMax(source_bytes)
 
 
 class Evaluator:
@@ -284,10 +284,10 @@ class Evaluator:
         cap = float("inf")
         for s, w in zip(segs, w_bytes):
             mem = l2[class_of[s.chiplet]]
-            peak = max(d.footprint[s.start:s.stop])
+            peak = d.footprint_max.at(s.start, s.stop)
             stream = w + peak > mem
             streams.append(stream)
-            room = mem - (max(d.layer_w[s.start:s.stop]) if stream else w)
+            room = mem - (d.layer_w_max.at(s.start, s.stop) if stream else w)
             cap = min(cap, room / peak if room > 0 else 0.0)
         bi = 0
         for i, nb in enumerate(d.batches):
@@ -309,7 +309,7 @@ class Evaluator:
             compute_j += cum_e[s.stop] - cum_e[s.start]
             if streams[j]:
                 t += w_bytes[j] / dram_bw + dram_hops[c] * hop_s + dram_s
-            src = max(d.source_bytes[s.start:s.stop])
+            src = d.source_max.at(s.start, s.stop)
             if src:
                 t += src * n / dram_bw + dram_hops[c] * hop_s + dram_s
                 io_bytes += src
@@ -350,3 +350,146 @@ class Evaluator:
         return ModelWindowResult(model=a.model, minibatch=n, latency_s=latency, weight_load_s=load_s,
                                  stage_latency_s=tuple(stages), compute_j=compute_j * reps,
                                  nop_j=nop_j, dram_j=dram_j)
+
+
+class RangeMax:
+    """Range-maximum queries in O(1) (a sparse table), vectorised or one at a time."""
+
+    def __init__(self, values: np.ndarray):
+        v = np.asarray(values, dtype=np.float64)
+        self.levels = [v]
+        k = 1
+        while 2 * k <= len(v):
+            prev = self.levels[-1]
+            self.levels.append(np.maximum(prev[:-k], prev[k:]))
+            k *= 2
+        self._lists = [lvl.tolist() for lvl in self.levels]  # scalar queries on the hot path
+
+    def query(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """max(values[a:b]) elementwise, ``b > a``."""
+        length = b - a
+        k = np.floor(np.log2(length)).astype(np.int64)
+        out = np.empty(a.shape, dtype=np.float64)
+        for lvl in np.unique(k):
+            sel = k == lvl
+            table = self.levels[lvl]
+            out[sel] = np.maximum(table[a[sel]], table[b[sel] - (1 << lvl)])
+        return out
+
+    def at(self, a: int, b: int) -> float:
+        """max(values[a:b]) for one range, ``b > a``."""
+        k = (b - a).bit_length() - 1
+        table = self._lists[k]
+        return max(table[a], table[b - (1 << k)])
+
+
+class CutSetEstimator:
+    """Latency and energy of many cut sets of one model's window layers ``[lo, hi)`` at once.
+
+    A vectorised estimate of :meth:`Evaluator.evaluate_assignment` for ranking thousands of
+    candidates (SCAR's heuristic 1, the Window env's candidate pools): chiplets are given only as
+    a sequence of chiplet classes, so NoP transfers across cuts are taken at one hop, DRAM
+    side-hops are ignored and a tensor is counted once per reading layer rather than per reading
+    segment; everything else (mini-batch rule, weight streaming, pipeline formula, weight loads)
+    is the evaluator's. It lives here, beside the exact model, so that the two change together;
+    ``tests/test_scar_seg.py`` checks they agree on a chain model.
+    """
+
+    def __init__(self, evaluator: "Evaluator", model: int, lo: int, hi: int):
+        self.ev = evaluator
+        self.model = model
+        self.lo, self.hi = lo, hi
+        table = evaluator.tables[model]
+        m = evaluator.models[model]
+        pkg = evaluator.mcm.package
+        self.pkg = pkg
+        self.batch = evaluator.batches[model]
+        self.batches = np.array(table.batches, dtype=np.int64)
+        self.cum_l = table.cum_latency_s  # (D, B, L+1)
+        self.cum_e = table.cum_energy_j
+        self.cum_w = table.cum_weight_bytes
+        self.l2 = np.array([c.l2_bytes for c in evaluator.mcm.classes], dtype=np.float64)
+        self.peak = evaluator._data[model].footprint_max  # the exact model's tables, built once
+        self.layer_w = evaluator._data[model].layer_w_max
+        out_bytes = table.output_bytes
+        edges = m.edges
+        L = m.num_layers
+        # NoP bytes crossing each gap p of the window: tensors made in [lo, p) and read in [p, hi).
+        last_in = np.full(L, -1, dtype=np.int64)
+        inside = (edges[:, 0] >= lo) & (edges[:, 1] < hi) if len(edges) else np.zeros(0, bool)
+        if np.any(inside):
+            np.maximum.at(last_in, edges[inside, 0], edges[inside, 1])
+        diff = np.zeros(L + 2)
+        for src in range(lo, hi):
+            if last_in[src] > src:
+                diff[src + 1] += out_bytes[src]
+                diff[last_in[src] + 1] -= out_bytes[src]
+        self.cross = np.cumsum(diff)[: L + 1]  # cross[p] for a cut at p
+        # DRAM traffic per layer (reads from earlier windows / model input, writes to later ones).
+        io_bytes = np.zeros(L)
+        io_count = np.zeros(L)
+        ext = (edges[:, 0] < lo) & (edges[:, 1] >= lo) & (edges[:, 1] < hi) if len(edges) else np.zeros(0, bool)
+        if np.any(ext):
+            np.add.at(io_bytes, edges[ext, 1], out_bytes[edges[ext, 0]])
+            np.add.at(io_count, edges[ext, 1], 1)
+        srcs = m.sources[(m.sources >= lo) & (m.sources < hi)]
+        np.add.at(io_bytes, srcs, table.input_bytes[srcs])
+        np.add.at(io_count, srcs, 1)
+        last = np.full(L, -1, dtype=np.int64)
+        if len(edges):
+            np.maximum.at(last, edges[:, 0], edges[:, 1])
+        last[m.sinks] = L
+        wr = np.arange(lo, hi)[last[lo:hi] >= hi]
+        np.add.at(io_bytes, wr, out_bytes[wr])
+        np.add.at(io_count, wr, 1)
+        self.cum_io = np.concatenate([[0.0], np.cumsum(io_bytes)])
+        self.cum_io_n = np.concatenate([[0.0], np.cumsum(io_count)])
+        self.dram_io_j = float(self.cum_io[hi] - self.cum_io[lo]) * self.batch * 8 * pkg.dram_energy_j_per_bit
+
+    def evaluate(self, cuts: np.ndarray, classes: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(latency_s, energy_j) of each cut set (rows of ``cuts``, shape (n, s-1)) on class sequences.
+
+        ``classes`` is one sequence (s,) -- results have shape (n,) -- or several (P, s) -- results
+        have shape (P, n).
+        """
+        pkg = self.pkg
+        cls = np.asarray(classes, dtype=np.int64)
+        single = cls.ndim == 1
+        cls = cls.reshape(-1, cls.shape[-1])  # (P, s)
+        n = cuts.shape[0]
+        s = cuts.shape[1] + 1
+        starts = np.concatenate([np.full((n, 1), self.lo), cuts], axis=1).astype(np.int64)
+        stops = np.concatenate([cuts, np.full((n, 1), self.hi)], axis=1).astype(np.int64)
+        # Probe-independent parts.
+        w = self.cum_w[stops] - self.cum_w[starts]  # (n, s)
+        peak = self.peak.query(starts.ravel(), stops.ravel()).reshape(n, s)
+        w_max = self.layer_w.query(starts.ravel(), stops.ravel()).reshape(n, s)
+        cross = self.cross[cuts] if s > 1 else np.zeros((n, 0))
+        io_b = self.cum_io[stops] - self.cum_io[starts]
+        io_n = self.cum_io_n[stops] - self.cum_io_n[starts]
+        nop_e = cross.sum(axis=1) * 8 * self.batch * pkg.nop_energy_j_per_bit
+        # Per (probe, cut set, segment): does the segment stream its weights (they do not fit the
+        # chiplet's L2 beside one sample), and the mini-batch the memory rule allows.
+        mem = self.l2[cls][:, None, :]  # (P, 1, s)
+        stream = (w + peak)[None] > mem  # (P, n, s)
+        room = mem - np.where(stream, w_max[None], w[None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap = np.min(np.where(room > 0, np.floor(room / peak[None]), 0.0), axis=2)
+        bi = np.maximum(np.searchsorted(self.batches, cap, side="right") - 1, 0)  # (P, n)
+        mb = self.batches[bi]
+        reps = self.batch // mb
+        cl = cls[:, None, :]
+        bcol = bi[:, :, None]
+        stage = self.cum_l[cl, bcol, stops[None]] - self.cum_l[cl, bcol, starts[None]]  # (P, n, s)
+        comp_e = np.sum(self.cum_e[cl, bcol, stops[None]] - self.cum_e[cl, bcol, starts[None]], axis=2) * reps
+        w_load = w / pkg.dram_bandwidth_bytes_per_s + pkg.dram_latency_s  # (n, s)
+        stage += np.where(stream, w_load[None], 0.0)
+        stage[:, :, 1:] += cross[None] * mb[:, :, None] / pkg.nop_bandwidth_bytes_per_s + pkg.nop_hop_latency_s
+        stage += io_b[None] * mb[:, :, None] / pkg.dram_bandwidth_bytes_per_s + io_n[None] * pkg.dram_latency_s
+        load = np.where(~stream & (w[None] > 0), w_load[None], 0.0).max(axis=2)  # (P, n)
+        latency = load + stage.sum(axis=2) + (reps - 1) * stage.max(axis=2)
+        w_read = np.where(stream, w[None] * reps[:, :, None], w[None]).sum(axis=2)
+        energy = comp_e + nop_e[None] + self.dram_io_j + w_read * 8 * pkg.dram_energy_j_per_bit
+        if single:
+            return latency[0], energy[0]
+        return latency, energy
