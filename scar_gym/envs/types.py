@@ -21,7 +21,7 @@ from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator, ScheduleResult
 from scar_gym.hardware import DATAFLOWS, MCM
-from scar_gym.policies.windows import TimeWindows, expected_layer_costs, mcm_reconfig
+from scar_gym.policies.windows import TimeWindows, expected_layer_costs, mcm_reconfig, split_crowded_windows
 from scar_gym.schedule import Schedule
 from scar_gym.envs.generator import Instance, instance_key
 from scar_gym.envs import features as F
@@ -180,16 +180,8 @@ def normalise_windows(windows: Any, num_layers: Sequence[int]) -> tuple[WindowSp
 
 
 def split_overfull(windows: tuple[WindowSpec, ...], num_chiplets: int) -> tuple[WindowSpec, ...]:
-    """Split a window with more models than chiplets into consecutive windows of at most ``num_chiplets``.
-
-    A window needs one chiplet per model (no sharing inside a window), so such a window has no valid
-    schedule; running its models in groups (by index) back to back is the smallest change.
-    """
-    out: list[WindowSpec] = []
-    for w in windows:
-        for i in range(0, len(w), num_chiplets):
-            out.append(w[i:i + num_chiplets])
-    return tuple(out)
+    """The policies' rule (:func:`~scar_gym.policies.windows.split_crowded_windows`) on window specs."""
+    return tuple(split_crowded_windows(windows, num_chiplets))
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,11 +19,12 @@ import numpy as np
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import OBJECTIVES, Evaluator, objective_value
 from scar_gym.policies.base import Policy
-from scar_gym.policies.scar.policy import ScarPolicy, split_crowded_windows
+from scar_gym.policies.scar.policy import ScarPolicy
 from scar_gym.policies.scar.prov import expected_objective, provision
 from scar_gym.policies.scar.sched import _adjacency, mask_of
 from scar_gym.policies.scar.seg import balanced_cuts
-from scar_gym.policies.windows import WindowRanges, expected_layer_costs, first_fit_windows, periodic_boundaries
+from scar_gym.policies.windows import (WindowRanges, expected_layer_costs, first_fit_windows, mcm_reconfig,
+                                       split_crowded_windows)
 from scar_gym.schedule import Assignment, Schedule, Segment, Window
 
 
@@ -39,10 +40,7 @@ def _check_splits(n_splits: Any) -> None:
 
 def scar_windows(evaluator: Evaluator, n_splits: int) -> list[WindowRanges]:
     """SCAR's windows (periodic boundaries, first fit), split so no window has more models than chiplets."""
-    lat, _ = expected_layer_costs(evaluator)
-    horizon = max(float(np.sum(x)) for x in lat)
-    tw = first_fit_windows(lat, periodic_boundaries(horizon, n_splits))
-    return split_crowded_windows(tw.windows, evaluator.mcm.num_chiplets)
+    return split_crowded_windows(mcm_reconfig(evaluator, n_splits).windows, evaluator.mcm.num_chiplets)
 
 
 def _meta(policy: Policy, evaluator: Evaluator, ev0: int, t0: float, seed: int | None, **extra: Any) -> dict:

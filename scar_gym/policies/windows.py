@@ -7,7 +7,7 @@ same windows for the same parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -81,6 +81,22 @@ def first_fit_windows(expected_latency_s: Sequence[np.ndarray], boundaries_s: Se
         per_window[w][m] = (start, len(lat))
     kept = tuple(dict(sorted(win.items())) for win in per_window if win)
     return TimeWindows(kept, tuple(bounds))
+
+
+def split_crowded_windows(windows: Sequence, num_chiplets: int) -> list:
+    """Split every window holding more models than chiplets into consecutive sub-windows of at most
+    ``num_chiplets`` models, in model-index order **[choice]**: a window needs one chiplet per model
+    (no sharing inside a window), so such a window has no valid schedule, and running its models in
+    groups back to back is the smallest change. A window is a mapping ``model -> range`` (the result
+    keeps mappings) or a sequence of per-model entries sorted by model (the result keeps its type).
+    """
+    out = []
+    for w in windows:
+        items = sorted(w.items()) if isinstance(w, Mapping) else list(w)
+        for i in range(0, len(items), num_chiplets):
+            chunk = items[i:i + num_chiplets]
+            out.append(dict(chunk) if isinstance(w, Mapping) else type(w)(chunk))
+    return out
 
 
 def mcm_reconfig(evaluator: Evaluator, n_splits: int = 4, boundaries_s: Sequence[float] | None = None) -> TimeWindows:

@@ -37,23 +37,13 @@ from scar_gym.policies.scar.sched import ModelOptions, probe_class_sequences
 from scar_gym.policies.scar.search import (CandidateCache, WindowSolution, evolutionary_search, exhaustive_search,
                                            window_objective)
 from scar_gym.policies.scar.seg import SegmentScorer, best_per_segment_count, candidate_cuts, top_k
-from scar_gym.policies.windows import WindowRanges, expected_layer_costs, first_fit_windows, periodic_boundaries
+from scar_gym.policies.windows import (WindowRanges, expected_layer_costs, first_fit_windows, periodic_boundaries,
+                                       split_crowded_windows)
 from scar_gym.schedule import Schedule, Window
 
 PROV_MODES = ("rule", "exhaustive")
 SEARCH_MODES = ("auto", "exhaustive", "evolutionary")
 PROV_METRICS = ("objective", "latency", "energy", "geomean")
-
-
-def split_crowded_windows(windows: Sequence[WindowRanges], num_chiplets: int) -> list[WindowRanges]:
-    """Split every window holding more models than chiplets into consecutive sub-windows of at most
-    ``num_chiplets`` models (in model-index order), so that PROV can give each model a chiplet."""
-    out: list[WindowRanges] = []
-    for w in windows:
-        items = sorted(w.items())
-        for i in range(0, len(items), num_chiplets):
-            out.append(dict(items[i:i + num_chiplets]))
-    return out
 
 
 def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generator, jitter: float = 0.5) -> np.ndarray:

@@ -22,7 +22,7 @@ model with the smallest remainder that has more than one. The total is ``min(|C|
 
 **[choice]** More models in a window than chiplets is an error here (:class:`ConfigError`): the
 SCAR policy never asks, because it first splits such a window into consecutive sub-windows of at
-most ``|C|`` models (:func:`scar_gym.policies.scar.policy.split_crowded_windows`).
+most ``|C|`` models (:func:`scar_gym.policies.windows.split_crowded_windows`).
 
 Exhaustive mode enumerates every allocation: the compositions of the total into the present models
 with ``1 <= N_i <= cap_i``.
