@@ -68,17 +68,12 @@ class ScheduleFollower:
 
 
 def make_policy(policy: str | Policy, **kwargs: Any) -> Policy:
-    """A policy instance from a registry name (with a fallback for the known baselines) or as given."""
+    """A policy instance from a registry name, or the policy as given."""
     if isinstance(policy, Policy):
         return policy
-    from scar_gym.envs.types import make_reference_policy
     from scar_gym.policies import registry
 
-    if policy in registry.POLICIES:
-        return registry.make_policy(policy, **kwargs)
-    if kwargs:
-        raise ConfigError("policy", f"{policy!r} is not registered; cannot pass options", "register it")
-    return make_reference_policy(policy)
+    return registry.make_policy(policy, **kwargs)
 
 
 class PolicyAgent:

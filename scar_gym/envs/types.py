@@ -21,6 +21,7 @@ from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator, ScheduleResult
 from scar_gym.hardware import DATAFLOWS, MCM
+from scar_gym.policies.registry import make_policy
 from scar_gym.policies.windows import TimeWindows, expected_layer_costs, mcm_reconfig, split_crowded_windows
 from scar_gym.schedule import Schedule
 from scar_gym.envs.generator import Instance, instance_key
@@ -28,29 +29,6 @@ from scar_gym.envs import features as F
 
 #: One window of a plan: ``(model, start, stop)`` per present model, sorted by model index.
 WindowSpec = tuple[tuple[int, int, int], ...]
-
-#: Reference policy name -> "module:Class" when the policy registry does not know it (yet).
-_REFERENCE_FALLBACK = {
-    "standalone": "scar_gym.policies.baselines:StandalonePolicy",
-    "greedy": "scar_gym.policies.baselines:GreedyPolicy",
-    "scar": "scar_gym.policies.scar:ScarPolicy",
-}
-
-
-def make_reference_policy(name: str):
-    """A policy instance by registry name (falls back to the known baseline/SCAR classes)."""
-    from scar_gym.policies import registry
-
-    if name in registry.POLICIES:
-        return registry.make_policy(name)
-    if name in _REFERENCE_FALLBACK:
-        import importlib
-
-        module, cls = _REFERENCE_FALLBACK[name].split(":")
-        return getattr(importlib.import_module(module), cls)()
-    raise ConfigError("reference", f"unknown reference policy {name!r}",
-                      f"use one of {', '.join(sorted(set(registry.POLICIES) | set(_REFERENCE_FALLBACK)))}")
-
 
 @dataclass(eq=False)
 class ScenarioData:
@@ -110,7 +88,7 @@ class ScenarioData:
         """A policy's schedule of this instance and its result (computed once, seed 0)."""
         hit = self.references.get(policy)
         if hit is None:
-            sched: Schedule = make_reference_policy(policy).schedule(self.evaluator, seed=0)
+            sched: Schedule = make_policy(policy).schedule(self.evaluator, seed=0)
             hit = (sched, self.evaluator.evaluate(sched))
             self.references[policy] = hit
         return hit
