@@ -41,13 +41,14 @@ import bisect
 import math
 import time
 from dataclasses import dataclass, field
-from itertools import combinations, permutations
+from itertools import permutations
 from typing import Any, Callable
 
 
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator, objective_value
 from scar_gym.policies.base import Policy
+from scar_gym.policies.scar.seg import enumerate_cuts
 from scar_gym.policies.search.genome import Genome, SearchSpace, window_ranges
 from scar_gym.schedule import Assignment, Schedule, Segment
 
@@ -140,7 +141,7 @@ class _Exhaustive:
         by_mask: dict[int, list[Point]] = {}
         ev = self.ev.evaluate_assignment
         for k in ks:
-            for cuts in combinations(range(a + 1, b), k - 1):
+            for cuts in enumerate_cuts(a, b, k):
                 bounds = (a, *cuts, b)
                 spans = list(zip(bounds[:-1], bounds[1:]))
                 for chips in permutations(range(C), k):

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -472,7 +471,3 @@ class SearchSpace:
                 "num_chiplets": self.num_chiplets, "fixed_nodes": self.fixed_nodes,
                 "log10_size": round(math.log10(self.size()), 2)}
 
-
-def all_cuts(a: int, b: int, k: int):
-    """Every way to cut layers ``[a, b)`` into ``k`` contiguous non-empty segments (cut positions)."""
-    return combinations(range(a + 1, b), k - 1)
