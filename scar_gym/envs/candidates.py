@@ -102,6 +102,7 @@ class CandidatePools:
         self._paths: dict[int, list[tuple[int, ...]]] = {}
         self._probes: dict[int, list] = {}
         self._pools: dict[tuple, list[WindowCandidate]] = {}
+        self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
         self.class_lat = [t.latency_s[:, t.batch_index(b), :] for t, b in zip(self.ev.tables, self.ev.batches)]
 
     @classmethod
@@ -156,27 +157,33 @@ class CandidatePools:
         fall = best_per_segment_count(scored)
         return list(dict.fromkeys([*top, *(fall[s].cuts for s in sorted(fall)), ()]))
 
+    def path_groups(self, length: int) -> list[tuple[tuple, list[tuple[int, ...]]]]:
+        """The paths of ``length`` grouped by :func:`~scar_gym.policies.scar.sched.path_signature`
+        (paths sorted within a group; cached). A signature does not depend on the cut set, so this
+        is computed once per length, not once per cut set."""
+        hit = self._groups.get(length)
+        if hit is None:
+            groups: dict[tuple, list[tuple[int, ...]]] = {}
+            for path in self.paths(length):
+                groups.setdefault(path_signature(self.mcm, path), []).append(path)
+            hit = self._groups[length] = [(sig, sorted(ps)) for sig, ps in groups.items()]
+        return hit
+
     def _build(self, window: WindowSpec, slot: int) -> list[WindowCandidate]:
         m, lo, hi = window[slot]
         out: list[tuple[tuple, WindowCandidate]] = []
         for cuts in self.cut_sets(window, slot):
-            by_sig: dict[tuple, WindowCandidate] = {}
-            for path in self.paths(len(cuts) + 1):
-                a = Assignment.from_cuts(m, lo, hi, cuts, path)
-                sig = path_signature(self.mcm, path)
-                base = by_sig.get(sig)
-                if base is None:
-                    c = by_sig[sig] = candidate_of(self.ev, a, self.objective)
-                else:  # same signature: same classes, so the same dataflow shares
-                    c = WindowCandidate(a, mask_of(path), len(path), base.latency_s, base.energy_j, base.value,
-                                        base.minibatch, base.weight_load_s, tuple(path), base.dataflow_share)
-                out.append(((c.value, c.size, cuts, path), c, (cuts, sig)))
+            length = len(cuts) + 1
+            for _, paths in self.path_groups(length):
+                # Equal signatures give equal results: one evaluation per group, and only the
+                # first ``per_signature`` placements of a group are kept (every one when single-chiplet).
+                keep = paths if length == 1 else paths[: self.per_signature]
+                base = candidate_of(self.ev, Assignment.from_cuts(m, lo, hi, cuts, keep[0]), self.objective)
+                out.append(((base.value, base.size, cuts, keep[0]), base))
+                for path in keep[1:]:
+                    c = WindowCandidate(Assignment.from_cuts(m, lo, hi, cuts, path), mask_of(path), length,
+                                        base.latency_s, base.energy_j, base.value, base.minibatch,
+                                        base.weight_load_s, tuple(path), base.dataflow_share)
+                    out.append(((c.value, c.size, cuts, path), c))
         out.sort(key=lambda t: t[0])
-        kept: list[WindowCandidate] = []
-        count: dict[tuple, int] = {}
-        for _, c, group in out:
-            n = count.get(group, 0)
-            if n < self.per_signature or c.size == 1:  # every single-chiplet placement stays
-                kept.append(c)
-                count[group] = n + 1
-        return kept
+        return [c for _, c in out]
