@@ -8,10 +8,18 @@ id and kwargs the agent was trained with, so inference builds the same observati
 
 Inference rolls the env out on the evaluator's models and MCM (the env shares the evaluator's
 cost tables) and returns the env's schedule; the caller scores it with the shared Evaluator.
-It always makes one **greedy** rollout (argmax of the masked policy), then ``samples - 1``
-rollouts that sample actions from the masked policy with ``numpy.random.default_rng(seed)``,
-and keeps the best by the evaluator's objective. ``Schedule.meta`` reports the greedy result,
-the best, the rollouts made and the cost-model evaluations used (the env's and the scoring's).
+It always makes one **greedy** rollout (argmax of the masked policy), then up to ``samples - 1``
+more, and keeps the best by the evaluator's objective:
+
+* ``improve="local"`` (default; the policy as the prior of a search): change one decision of the best
+  rollout so far, taking the alternatives in decreasing policy probability over all decisions,
+  continue greedily from there, and restart from any improvement. Deterministic, so ``seed`` does
+  not matter. A rollout replays the unchanged prefix without calling the network.
+* ``improve="sample"``: sample whole rollouts from the masked policy with
+  ``numpy.random.default_rng(seed)``.
+
+``Schedule.meta`` reports the greedy result, the best, the rollouts made and the cost-model
+evaluations used (the env's and the scoring's).
 
 Loading a model zip unpickles code: load only files you trust.
 """
@@ -20,7 +28,8 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -29,6 +38,7 @@ from scar_gym.evaluator import Evaluator
 from scar_gym.policies.base import Policy
 from scar_gym.schedule import Schedule
 
+IMPROVE_MODES = ("local", "sample")
 #: Reward used at inference: needs no reference policy, so no SCAR/Standalone run per scenario.
 _INFERENCE_REWARD = "edp"
 
@@ -70,28 +80,43 @@ def _domain_of(evaluator: Evaluator) -> str:
     return "datacenter"
 
 
+@dataclass
+class _Rollout:
+    schedule: Schedule
+    actions: list[int]
+    probs: list[np.ndarray | None]  # masked action probabilities where the policy decided; None where replayed
+    score: float = float("inf")
+
+
 class PPOPolicy(Policy):
     """A trained MaskablePPO scheduler (see the module docstring).
 
     Args:
         path: model zip / run dir / pretrained dir or name; ``None`` = the shipped agent.
-        samples: rollouts in total (1 greedy + ``samples - 1`` sampled); 1 = greedy only.
+        samples: rollouts in total, the greedy one included; 1 = greedy only.
+        improve: how the other ``samples - 1`` rollouts are chosen: ``"local"`` (default) changes one
+            decision of the best rollout so far, most probable alternatives under the policy first,
+            and continues greedily (a first-improvement descent with the policy as the prior);
+            ``"sample"`` samples whole rollouts from the masked policy.
     """
 
     name = "ppo"
     #: ``ppo:PATH`` fills this parameter (see scar_gym.policies.registry.make_policy).
     name_arg = "path"
 
-    def __init__(self, path: str | None = None, samples: int = 8):
-        if not isinstance(samples, int) or samples < 1:
+    def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local"):
+        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
             raise ConfigError("samples", f"expected an integer >= 1, got {samples!r}", "use e.g. 8")
+        if improve not in IMPROVE_MODES:
+            raise ConfigError("improve", f"unknown mode {improve!r}", f"use one of {', '.join(IMPROVE_MODES)}")
+        self.improve = improve
         self.model_path, self.config_path = resolve_agent_path(path)
         self.samples = samples
-        self._model = None
         self._cfg = None
+        self._model = self._load()  # now, so that a scheduler's timing never includes reading the zip
 
     def params(self) -> dict[str, Any]:
-        return {"path": str(self.model_path), "samples": self.samples}
+        return {"path": str(self.model_path), "samples": self.samples, "improve": self.improve}
 
     # -- loading ---------------------------------------------------------------------------------
     @property
@@ -104,13 +129,14 @@ class PPOPolicy(Policy):
 
     @property
     def model(self):
-        if self._model is None:
-            import torch
-            from sb3_contrib import MaskablePPO
-
-            torch.set_num_threads(1)
-            self._model = MaskablePPO.load(str(self.model_path), device="cpu")
         return self._model
+
+    def _load(self):
+        import torch
+        from sb3_contrib import MaskablePPO
+
+        torch.set_num_threads(1)
+        return MaskablePPO.load(str(self.model_path), device="cpu")
 
     def make_env(self, evaluator: Evaluator):
         """The training env id with the training kwargs, on the evaluator's models and MCM."""
@@ -141,55 +167,96 @@ class PPOPolicy(Policy):
         latent = policy.mlp_extractor.forward_actor(feats)
         return policy.action_net(latent)[0].numpy().astype(np.float64)
 
-    def _rollout(self, env, rng: np.random.Generator | None) -> Schedule:
+    def _rollout(self, env, prefix: Sequence[int] = (), rng: np.random.Generator | None = None,
+                 parent: _Rollout | None = None) -> _Rollout:
+        """Replay ``prefix``, then follow the policy: argmax, or a sample when ``rng`` is given.
+
+        Records each decision's masked probabilities. The prefix's states are those of ``parent``
+        (which made the same decisions before them), so their probabilities are copied, not recomputed."""
         import torch
 
         obs, _ = env.reset(seed=0)
+        actions: list[int] = []
+        probs: list[np.ndarray | None] = []
         done = False
         with torch.no_grad():
             while not done:
-                mask = np.asarray(env.action_masks(), dtype=bool)
-                logits = np.where(mask, self._logits(obs), -np.inf)
-                if rng is None:
-                    action = int(np.argmax(logits))
+                if len(actions) < len(prefix):
+                    d = len(actions)
+                    action, p = int(prefix[d]), (parent.probs[d] if parent is not None else None)
                 else:
+                    mask = np.asarray(env.action_masks(), dtype=bool)
+                    logits = np.where(mask, self._logits(obs), -np.inf)
                     p = np.exp(logits - logits.max())
-                    action = int(rng.choice(len(p), p=p / p.sum()))
+                    p /= p.sum()
+                    action = int(np.argmax(p)) if rng is None else int(rng.choice(len(p), p=p))
+                actions.append(action)
+                probs.append(p)
                 obs, _, terminated, truncated, _ = env.step(action)
                 done = terminated or truncated
-        return env.schedule
+        return _Rollout(env.schedule, actions, probs)
+
+    def _neighbours(self, base: _Rollout, tried: set[tuple[int, ...]]) -> list[tuple[float, tuple[int, ...]]]:
+        """Prefixes that change one decision of ``base``, most probable under the policy first."""
+        out = []
+        for d, (a, p) in enumerate(zip(base.actions, base.probs)):
+            if p is None:
+                continue
+            for j in np.flatnonzero(p > 0):
+                key = (*base.actions[:d], int(j))
+                if j != a and key not in tried:
+                    out.append((-float(p[j]), key))
+        out.sort()
+        return out
 
     def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
         t0 = time.perf_counter()
         env = self.make_env(evaluator)
-        self.model  # load outside the timings below
         t1 = time.perf_counter()
         env.reset(seed=0)  # builds the env's per-scenario context (Window-v0: SCAR's windows + candidate pools)
         t2 = time.perf_counter()
         n0 = evaluator.num_evaluations
+
+        def used() -> int:  # cost-model evaluations so far: the env's (SCAR, candidates) and the scoring's
+            return env.evaluator.num_evaluations + evaluator.num_evaluations - n0
+
+        greedy = best = self._rollout(env)
+        greedy_res = evaluator.evaluate(greedy.schedule, check=True)
+        greedy.score = evaluator.score(greedy.schedule)
+        trace = [[used(), greedy.score]]
         rng = np.random.default_rng(0 if seed is None else seed)
-        best, best_score, greedy_score, best_k = None, float("inf"), None, 0
-        env_evals = 0
-        for k in range(self.samples):
-            sched = self._rollout(env, None if k == 0 else rng)
-            score = evaluator.score(sched, check=True)
-            if k == 0:
-                greedy_score = score
-                greedy_res = evaluator.evaluate(sched, check=False)
-            if score < best_score:
-                best, best_score, best_k = sched, score, k
+        tried: set[tuple[int, ...]] = set()
+        queue = self._neighbours(best, tried) if self.improve == "local" else []
+        n_rollouts, best_k = 1, 0
+        while n_rollouts < self.samples:
+            if self.improve == "sample":
+                r = self._rollout(env, rng=rng)
+            elif queue:  # "local": first-improvement descent over one-decision changes, ranked by the policy
+                _, prefix = queue.pop(0)
+                tried.add(prefix)
+                r = self._rollout(env, prefix, parent=best)
+            else:
+                break
+            n_rollouts += 1
+            r.score = evaluator.score(r.schedule, check=True)
+            if r.score < best.score:
+                best, best_k = r, n_rollouts - 1
+                if self.improve == "local":
+                    queue = self._neighbours(best, tried)
+            trace.append([used(), best.score])
         env_evals = env.evaluator.num_evaluations
         t3 = time.perf_counter()
         env.close()
         meta = {
             "policy": "ppo", "agent": str(self.model_path), "env_id": self.config.env_id, "seed": seed,
-            "rollouts": self.samples, "best_rollout": best_k, "objective": evaluator.objective,
-            "greedy_objective": greedy_score, "best_objective": best_score,
+            "improve": self.improve, "rollouts": n_rollouts, "best_rollout": best_k,
+            "objective": evaluator.objective, "greedy_objective": greedy.score, "best_objective": best.score,
             "greedy_edp_js": greedy_res.edp_js, "greedy_latency_s": greedy_res.latency_s,
             "greedy_energy_j": greedy_res.energy_j,
-            "num_evaluations": env_evals + evaluator.num_evaluations - n0,
-            "runtime_s": time.perf_counter() - t0,  # total, model load excluded on later calls
+            "evaluations": env_evals + evaluator.num_evaluations - n0,
+            "trace": trace,  # [evaluations, best objective] after each rollout
+            "runtime_s": time.perf_counter() - t0,
             "setup_s": t2 - t1,  # the env's context: cost tables, (Window-v0) SCAR windows and candidates
             "rollouts_s": t3 - t2,  # the policy's own work: all rollouts and their scoring
         }
-        return Schedule(best.windows, meta)
+        return Schedule(best.schedule.windows, meta)

@@ -78,6 +78,11 @@ def policy_label(spec: str) -> str:
     return f"{base}:{short}"
 
 
+def is_agent(spec: str) -> bool:
+    """A learned policy: ``ppo``, ``ppo:PATH`` or a path to a model zip / run directory."""
+    return spec.split(":", 1)[0] == "ppo" or spec.endswith(".zip") or Path(spec).is_dir()
+
+
 def build_policy(spec: str, **kwargs: Any):
     """A policy from a registry name, ``ppo:PATH``, or a path to a model zip / run dir (an agent)."""
     from scar_gym.policies.registry import POLICIES, make_policy
@@ -119,7 +124,8 @@ def _json_safe(x: Any) -> Any:
 
 
 def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, mcm: str | None = None,
-                  scenarios: Sequence | None = None, progress: Any = None, reference: str = "scar") -> list[Row]:
+                  scenarios: Sequence | None = None, progress: Any = None, reference: str = "scar",
+                  agent_kwargs: dict[str, Any] | None = None) -> list[Row]:
     """Run every policy on every scenario of the suite; SCAR is always run (it is the reference).
 
     Args:
@@ -127,6 +133,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
         scenarios: override the suite's scenarios (tests use a small list).
         progress: optional callable ``progress(policy, scenario_id, row)`` after each run.
         reference: the policy ``edp_vs_scar`` divides by (tests substitute a cheap one).
+        agent_kwargs: options for the learned policies only (``samples``, ``improve`` of ``ppo``).
     """
     from scar_gym.costmodel.tables import CostModel
     from scar_gym.evaluator import Evaluator
@@ -136,7 +143,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     hw = load_mcm(mcm_name)
     scens = list(scenarios) if scenarios is not None else suite_scenarios(suite, seed)
     order = [reference] + [p for p in dict.fromkeys(policies) if p != reference]
-    built = {p: build_policy(p) for p in order}
+    built = {p: build_policy(p, **((agent_kwargs or {}) if is_agent(p) else {})) for p in order}
     cost_model = CostModel()
     rows: list[Row] = []
     scar_edp: dict[str, float] = {}
@@ -153,7 +160,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
             ratio = res.edp_js / scar_edp[sc.id] if scar_edp[sc.id] > 0 else float("nan")
             row = Row(policy=policy_label(spec), scenario=sc.id, mcm=hw.name, latency_s=res.latency_s,
                       energy_j=res.energy_j, edp_js=res.edp_js, edp_vs_scar=ratio, scheduler_s=dt,
-                      num_evaluations=int(sched.meta.get("num_evaluations", n_eval)),
+                      num_evaluations=int(sched.meta.get("evaluations", n_eval)),
                       meta=_json_safe(dict(sched.meta)))
             rows.append(row)
             if progress is not None:

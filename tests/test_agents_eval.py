@@ -24,7 +24,7 @@ class OnePerModel(Policy):
     def schedule(self, evaluator, seed=None):
         n = evaluator.mcm.num_chiplets
         a = tuple(Assignment(m, (Segment(0, L, (m + self.offset) % n),)) for m, L in enumerate(evaluator.num_layers))
-        return Schedule((Window(a),), {"policy": self.name, "num_evaluations": 1})
+        return Schedule((Window(a),), {"policy": self.name, "evaluations": 1})
 
 
 class Shifted(OnePerModel):

@@ -37,7 +37,7 @@ def test_train_save_load_schedule_eval(tmp_path):
     sched = pol.schedule(ev, seed=0)
     res = ev.evaluate(sched)
     m = sched.meta
-    assert m["rollouts"] == 3 and m["num_evaluations"] > 0
+    assert m["rollouts"] == 3 and m["evaluations"] > 0
     assert res.edp_js == pytest.approx(m["best_objective"]) and m["best_objective"] <= m["greedy_objective"]
     again = make_policy(f"ppo:{run}", samples=3).schedule(
         Evaluator.from_scenario(load_scenario("sc10"), load_mcm("het-sides-3x3")), seed=0)

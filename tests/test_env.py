@@ -418,3 +418,64 @@ def test_random_masked_agent_and_scenario_object():
     env.evaluator.validate(sched)
     assert math.isclose(total, math.log(1 / info["edp_ratio_vs_ref"]), rel_tol=1e-9)
     assert scar_gym.__version__
+
+
+# -- Window-v0 relocations -------------------------------------------------------------------------------
+
+def test_window_env_relocations_are_valid_and_use_only_free_chiplets():
+    rng = np.random.default_rng(3)
+    for mcm in MCMS[:2]:
+        env = WindowEnv(ToyGenerator(n_models=(2, 5), n_layers=(2, 8)).pool(5, seed=11), mcm, k_max=8, relocate=6)
+        u = env.unwrapped
+        for _ in range(10):
+            masked_episode(env, rng)  # masks never empty, obs in space, one step per (window, model)
+            u.evaluator.validate(u.schedule)  # every layer once, no chiplet shared inside a window
+
+
+def test_relocation_keeps_segmentation_and_classes_on_free_chiplets():
+    from scar_gym.scenarios import load_scenario
+
+    env = WindowEnv(load_scenario("sc6"), "het-sides-3x3", relocate=24)
+    env.reset(seed=0)
+    env.step(0)  # d2go takes SCAR's chiplet
+    env.step(0)  # planercnn takes SCAR's four
+    u = env.unwrapped
+    taken = u._taken
+    pool = u._pools.pool(u._win, u._k)
+    room = u._free_count - (len(u._win) - u._k - 1)
+    moved = u._pools.relocated(u._win, u._k, taken, room, 24)
+    assert moved, "SCAR's heavy model blocks every multi-chiplet path of the next model"
+    cls = u.mcm.class_of
+    blocked = {tuple((s.start, s.stop) for s in c.assignment.segments): c for c in pool if c.mask & taken}
+    for c in moved:
+        assert not c.mask & taken and c.size <= room
+        bounds = tuple((s.start, s.stop) for s in c.assignment.segments)
+        assert bounds in blocked  # a pool segmentation, moved
+        # chiplet classes along the pipeline equal those of some blocked pool candidate with that segmentation
+        assert any(tuple(cls[list(p.chiplets)]) == tuple(cls[list(c.chiplets)])
+                   for p in pool if p.mask & taken and tuple((s.start, s.stop) for s in p.assignment.segments) == bounds)
+        r = u.evaluator.evaluate_assignment(c.assignment)
+        assert (c.latency_s, c.energy_j) == (r.latency_s, r.energy_j)
+    # the slots now offer multi-segment placements; without relocations only single chiplets fit here
+    plain = WindowEnv(load_scenario("sc6"), "het-sides-3x3")
+    plain.reset(seed=0)
+    plain.step(0)
+    plain.step(0)
+    assert max(c.size for c in plain.unwrapped.candidates) < max(c.size for c in u.candidates)
+
+
+def test_relocate_zero_is_the_plain_env_and_bad_values_are_rejected():
+    a = WindowEnv(TOYS[2], "het-sides-3x3")
+    b = WindowEnv(TOYS[2], "het-sides-3x3", relocate=0)
+    oa, _ = a.reset(seed=0)
+    ob, _ = b.reset(seed=0)
+    while True:
+        assert data_equivalence(oa, ob)
+        oa, ra, ta, _, _ = a.step(0)
+        ob, rb, _, _, _ = b.step(0)
+        assert ra == rb
+        if ta:
+            break
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ConfigError, match="relocate"):
+            WindowEnv(TOYS[2], "het-sides-3x3", relocate=bad)

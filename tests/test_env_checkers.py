@@ -17,9 +17,9 @@ TOY = ToyGenerator(n_models=(2, 3), n_layers=(3, 6)).pool(1, seed=5)[0]
 # per chiplet or candidate, for set encoders), and flatten=True gives the 1-D form.
 ALLOWED = ("unconventional shape",)
 
-CASES = [(env_id, scenario, flatten)
-         for env_id, scenario in [("ScarGym/Schedule-v0", TOY), ("ScarGym/Schedule-v0", "sc10"),
-                                  ("ScarGym/Window-v0", TOY)]
+CASES = [(env_id, scenario, kwargs, flatten)
+         for env_id, scenario, kwargs in [("ScarGym/Schedule-v0", TOY, {}), ("ScarGym/Schedule-v0", "sc10", {}),
+                                          ("ScarGym/Window-v0", TOY, {}), ("ScarGym/Window-v0", TOY, {"relocate": 8})]
          for flatten in (False, True)]
 
 
@@ -28,20 +28,20 @@ def _check_warnings(record) -> None:
     assert not bad, bad
 
 
-@pytest.mark.parametrize("env_id,scenario,flatten", CASES)
-def test_gymnasium_check_env(env_id, scenario, flatten):
-    env = gym.make(env_id, scenario=scenario, flatten=flatten)
+@pytest.mark.parametrize("env_id,scenario,kwargs,flatten", CASES)
+def test_gymnasium_check_env(env_id, scenario, kwargs, flatten):
+    env = gym.make(env_id, scenario=scenario, flatten=flatten, **kwargs)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         gym_check_env(env.unwrapped)
     _check_warnings(record)
 
 
-@pytest.mark.parametrize("env_id,scenario,flatten", CASES)
-def test_sb3_check_env(env_id, scenario, flatten):
+@pytest.mark.parametrize("env_id,scenario,kwargs,flatten", CASES)
+def test_sb3_check_env(env_id, scenario, kwargs, flatten):
     from stable_baselines3.common.env_checker import check_env
 
-    env = gym.make(env_id, scenario=scenario, flatten=flatten)
+    env = gym.make(env_id, scenario=scenario, flatten=flatten, **kwargs)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         check_env(env, warn=True)

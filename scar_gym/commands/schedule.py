@@ -32,6 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, default=None, help="SCAR: segmentations kept per model (default 3)")
     p.add_argument("--budget", type=int, default=None, help="search policies: evaluation budget")
     p.add_argument("--seed", type=int, default=0, help="seed for stochastic policies (default 0)")
+    p.add_argument("--samples", type=int, default=None,
+                   help="ppo: rollouts in total, the greedy one included (default 8; 1 = greedy only)")
+    p.add_argument("--improve", default=None, choices=("local", "sample"),
+                   help="ppo: how the extra rollouts are chosen (default local: the policy guides a local search)")
     p.add_argument("--energy", default=None, metavar="PRESET", help="on-chiplet energy preset (default maestro)")
     p.add_argument("--json", default=None, metavar="OUT", help="write the schedule and result (re-readable JSON)")
     p.add_argument("--gantt", default=None, metavar="PNG", help="write a Gantt chart of the schedule")
@@ -75,7 +79,8 @@ def schedule_cmd(args: argparse.Namespace) -> int:
     from scar_gym.textfmt import format_table
 
     sc, ev, schedule, r = run_schedule(args.scenario, args.mcm, args.policy, args.objective, args.seed, args.energy,
-                                       n_splits=args.n_splits, k=args.k, budget=args.budget)
+                                       n_splits=args.n_splits, k=args.k, budget=args.budget,
+                                       samples=args.samples, improve=args.improve)
     print(f"scenario {sc.id}: {sc.summary()}")
     print(f"mcm {ev.mcm.name}: {ev.mcm.shape} {ev.mcm.topology}, {'/'.join(ev.mcm.layout)}, {ev.mcm.pes} PEs per chiplet")
     print(f"policy {args.policy}, objective {args.objective}, seed {args.seed}")
@@ -89,6 +94,10 @@ def schedule_cmd(args: argparse.Namespace) -> int:
     evals = schedule.meta.get("evaluations")
     print(f"scheduler_s  {schedule.meta['scheduler_s']:.3f}" + (f"  ({evals} cost-model evaluations)" if evals else "")
           + "  -- the paper gives no scheduler runtime; we publish ours")
+    if "greedy_edp_js" in schedule.meta:  # a learned policy: its single greedy rollout, beside the best kept
+        m = schedule.meta
+        print(f"greedy_edp_js {m['greedy_edp_js']:.6g}  (greedy rollout alone; best of {m['rollouts']} rollouts "
+              f"({m['improve']}) is rollout {m['best_rollout']})")
     if args.json:
         save_schedule_json(args.json, schedule, sc.to_dict(), ev.mcm.to_dict(), result=r.to_dict())
         doc = json.loads(Path(args.json).read_text())

@@ -21,6 +21,15 @@ For a model ``m`` with layers ``[lo, hi)`` in a window of ``n`` models on ``C`` 
 
 The pool always holds every single-chiplet placement (cut set ``()`` on each chiplet), which is
 what makes Window-v0's mask non-empty.
+
+**Relocations** (:meth:`CandidatePools.relocated`, Window-v0's ``relocate``): the pool is built for an
+empty MCM, so once earlier models of the window hold chiplets, most multi-segment placements are
+blocked and only short paths remain. A relocation keeps a blocked candidate's segmentation and
+chiplet classes and moves each segment whose chiplet is taken onto a free chiplet of the same class,
+the one fewest hops from its pipeline neighbours. The result need not be a mesh path: it pays the
+extra hops in the cost model, as the search policies' placements do (:mod:`scar_gym.policies.search.genome`).
+Without them a window whose heavy model takes most chiplets (PROV's proportional share) can only be
+rebalanced onto single chiplets.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from scar_gym.hardware import DATAFLOWS
 from scar_gym.policies.scar.prov import expected_objective, provision
 from scar_gym.policies.scar.sched import mask_of, path_signature, probe_class_sequences, simple_paths
 from scar_gym.policies.scar.seg import SegmentScorer, best_per_segment_count, candidate_cuts
-from scar_gym.schedule import Assignment
+from scar_gym.schedule import Assignment, Segment
 from scar_gym.envs.types import ScenarioData, WindowSpec
 
 
@@ -103,6 +112,9 @@ class CandidatePools:
         self._probes: dict[int, list] = {}
         self._pools: dict[tuple, list[WindowCandidate]] = {}
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
+        self._relocated: dict[tuple, list[WindowCandidate]] = {}
+        self._class_list = [int(x) for x in self.mcm.class_of]
+        self._hops_list = self.mcm.hops.tolist()
         self.class_lat = [t.latency_s[:, t.batch_index(b), :] for t, b in zip(self.ev.tables, self.ev.batches)]
 
     @classmethod
@@ -168,6 +180,58 @@ class CandidatePools:
                 groups.setdefault(path_signature(self.mcm, path), []).append(path)
             hit = self._groups[length] = [(sig, sorted(ps)) for sig, ps in groups.items()]
         return hit
+
+    def relocated(self, window: WindowSpec, slot: int, taken: int, room: int, limit: int) -> list[WindowCandidate]:
+        """Up to ``limit`` relocations of blocked pool candidates onto the chiplets free under the
+        bit mask ``taken`` (see the module docstring), best pool candidates first, one per
+        (segmentation, path signature), sorted like the pool. Cached per (window, slot, taken, room)."""
+        key = (window, slot, taken, room, limit)
+        hit = self._relocated.get(key)
+        if hit is not None:
+            return hit
+        if len(self._relocated) > 100_000:  # bounded: states repeat across episodes, not without end
+            self._relocated.clear()
+        cls, hops = self._class_list, self._hops_list
+        free = [c for c in range(self.mcm.num_chiplets) if not (taken >> c) & 1]
+        seen: set[tuple] = set()
+        out: list[WindowCandidate] = []
+        m = window[slot][0]
+        for c in self.pool(window, slot):
+            if len(out) >= limit:
+                break
+            if not (c.mask & taken) or c.size > room or c.size > len(free):
+                continue
+            chips = list(c.chiplets)
+            used = 0
+            for ch in chips:
+                if not (taken >> ch) & 1:
+                    used |= 1 << ch
+            for i, ch in enumerate(chips):
+                if not (taken >> ch) & 1:
+                    continue
+                near = [chips[j] for j in (i - 1, i + 1) if 0 <= j < len(chips) and not (taken >> chips[j]) & 1]
+                best, best_d = -1, 0
+                for f in free:
+                    if (used >> f) & 1 or cls[f] != cls[ch]:
+                        continue
+                    d = sum(hops[f][n] for n in near) if near else hops[f][ch]
+                    if best < 0 or d < best_d:
+                        best, best_d = f, d
+                if best < 0:
+                    break
+                chips[i] = best
+                used |= 1 << best
+            else:
+                bounds = tuple((sg.start, sg.stop) for sg in c.assignment.segments)
+                sig = (bounds, path_signature(self.mcm, tuple(chips)))
+                if sig in seen:
+                    continue
+                seen.add(sig)
+                a = Assignment(m, tuple(Segment(lo, hi, ch) for (lo, hi), ch in zip(bounds, chips)))
+                out.append(candidate_of(self.ev, a, self.objective))
+        out.sort(key=lambda x: (x.value, x.size))
+        self._relocated[key] = out
+        return out
 
     def _build(self, window: WindowSpec, slot: int) -> list[WindowCandidate]:
         m, lo, hi = window[slot]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,10 @@ class WindowEnv(ScarEnvBase):
       or explicit windows as in Schedule-v0.
     * ``k_max``: candidate slots (16). ``anchor``: put SCAR's choice in slot 0 (needs ``windows="scar"``).
     * ``k``, ``per_signature``: candidate pool parameters (:class:`~scar_gym.envs.candidates.CandidatePools`).
+    * ``relocate``: up to this many **relocations** per decision (0 = off, the default of v0): pool
+      candidates blocked by chiplets taken earlier in the window, moved onto free chiplets of the
+      same class (:meth:`~scar_gym.envs.candidates.CandidatePools.relocated`). They compete for the
+      slots with the pool's own candidates by the model's objective.
 
     ## Version History
 
@@ -110,6 +115,7 @@ class WindowEnv(ScarEnvBase):
     def __init__(self, scenario: Any = "sc4", mcm: str | MCM = "het-sides-3x3", *,
                  reward: str = "edp_log_ratio_shaped", reference: str | None = "scar", n_splits: int = 4,
                  windows: Any = "scar", k_max: int = 16, anchor: bool = True, k: int = 3, per_signature: int = 2,
+                 relocate: int = 0,
                  max_chiplets: int | None = None, flatten: bool = False, invalid_action: str = "penalize",
                  invalid_penalty: float = -1.0, max_invalid: int | None = 1000,
                  generator_kwargs: dict | None = None, render_mode: str | None = None,
@@ -123,8 +129,11 @@ class WindowEnv(ScarEnvBase):
             raise ConfigError("k_max", f"expected an integer >= 1, got {k_max!r}", "use e.g. 16")
         if anchor and windows != "scar":
             raise ConfigError("anchor", "SCAR's choice exists only on SCAR's windows", "use windows='scar' or anchor=False")
+        if not isinstance(relocate, int) or isinstance(relocate, bool) or relocate < 0:
+            raise ConfigError("relocate", f"expected an integer >= 0, got {relocate!r}", "use 0 (off) or e.g. 24")
         self.k_max = k_max
         self.anchor = bool(anchor)
+        self.relocate = relocate
         self.pool_kwargs = {"k": k, "per_signature": per_signature}
         c_max = self.c_max
         self.action_space = spaces.Discrete(k_max)
@@ -272,7 +281,11 @@ class WindowEnv(ScarEnvBase):
         # chiplets, leave room for the others" stays an option.
         feasible: list[WindowCandidate] = []
         best_per_size: dict[int, WindowCandidate] = {}
-        for c in self._pools.pool(self._win, self._k):
+        stream = self._pools.pool(self._win, self._k)
+        if self.relocate and taken:
+            moved = self._pools.relocated(self._win, self._k, taken, room, self.relocate)
+            stream = heapq.merge(stream, moved, key=lambda c: (c.value, c.size))
+        for c in stream:
             if c.mask & taken or c.size > room:
                 continue
             if anchor is not None and c.mask == anchor.mask and c.assignment == anchor.assignment:
