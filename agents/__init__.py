@@ -11,7 +11,9 @@ Layout of this package:
 * ``envs.py``       -- env factories: scenario sources, held-out split, vec envs
 * ``extractors.py`` -- ``ChipletSetExtractor``: shared per-chiplet encoder + self-attention
 * ``train.py``      -- the trainer (MaskablePPO, MaskableEvalCallback, checkpoints, resume)
-* ``policy.py``     -- ``PPOPolicy``: a trained model as a :class:`scar_gym.policies.base.Policy`
+* ``policy.py``     -- ``PPOPolicy``: a trained model as a :class:`scar_gym.policies.base.Policy`,
+  with its greedy rollout and a policy-guided local search
+* ``expert.py``     -- expert iteration: distil that search back into the policy
 * ``pretrained/``   -- the shipped agent (``--policy ppo``)
 """
 

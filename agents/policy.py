@@ -88,6 +88,15 @@ class _Rollout:
     score: float = float("inf")
 
 
+@dataclass
+class SearchResult:
+    greedy: _Rollout
+    best: _Rollout
+    best_rollout: int  # index of the best among the rollouts made (0 = the greedy one)
+    rollouts: int
+    trace: list[list[float]]  # [evaluations, best objective] after each rollout
+
+
 class PPOPolicy(Policy):
     """A trained MaskablePPO scheduler (see the module docstring).
 
@@ -209,20 +218,18 @@ class PPOPolicy(Policy):
         out.sort()
         return out
 
-    def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
-        t0 = time.perf_counter()
-        env = self.make_env(evaluator)
-        t1 = time.perf_counter()
-        env.reset(seed=0)  # builds the env's per-scenario context (Window-v0: SCAR's windows + candidate pools)
-        t2 = time.perf_counter()
+    def search(self, env, evaluator: Evaluator, seed: int | None = None) -> SearchResult:
+        """The greedy rollout, then up to ``samples - 1`` more per ``improve``, on a reset ``env``
+        (from :meth:`make_env`), each scored by ``evaluator``. Expert iteration (:mod:`agents.expert`)
+        uses the best rollout's actions as training targets."""
         n0 = evaluator.num_evaluations
+        e0 = env.evaluator.num_evaluations if env.evaluator is not evaluator else 0
 
         def used() -> int:  # cost-model evaluations so far: the env's (SCAR, candidates) and the scoring's
-            return env.evaluator.num_evaluations + evaluator.num_evaluations - n0
+            return env.evaluator.num_evaluations - e0 + evaluator.num_evaluations - n0
 
         greedy = best = self._rollout(env)
-        greedy_res = evaluator.evaluate(greedy.schedule, check=True)
-        greedy.score = evaluator.score(greedy.schedule)
+        greedy.score = evaluator.score(greedy.schedule, check=True)
         trace = [[used(), greedy.score]]
         rng = np.random.default_rng(0 if seed is None else seed)
         tried: set[tuple[int, ...]] = set()
@@ -244,19 +251,30 @@ class PPOPolicy(Policy):
                 if self.improve == "local":
                     queue = self._neighbours(best, tried)
             trace.append([used(), best.score])
-        env_evals = env.evaluator.num_evaluations
+        return SearchResult(greedy, best, best_k, n_rollouts, trace)
+
+    def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
+        t0 = time.perf_counter()
+        env = self.make_env(evaluator)
+        t1 = time.perf_counter()
+        env.reset(seed=0)  # builds the env's per-scenario context (Window-v0: SCAR's windows + candidate pools)
+        t2 = time.perf_counter()
+        setup_evals = env.evaluator.num_evaluations  # a fresh env: all of them are the setup's
+        res = self.search(env, evaluator, seed)
+        greedy_res = evaluator.evaluate(res.greedy.schedule, check=False)
         t3 = time.perf_counter()
         env.close()
         meta = {
             "policy": "ppo", "agent": str(self.model_path), "env_id": self.config.env_id, "seed": seed,
-            "improve": self.improve, "rollouts": n_rollouts, "best_rollout": best_k,
-            "objective": evaluator.objective, "greedy_objective": greedy.score, "best_objective": best.score,
+            "improve": self.improve, "rollouts": res.rollouts, "best_rollout": res.best_rollout,
+            "objective": evaluator.objective, "greedy_objective": res.greedy.score, "best_objective": res.best.score,
             "greedy_edp_js": greedy_res.edp_js, "greedy_latency_s": greedy_res.latency_s,
             "greedy_energy_j": greedy_res.energy_j,
-            "evaluations": env_evals + evaluator.num_evaluations - n0,
-            "trace": trace,  # [evaluations, best objective] after each rollout
+            "evaluations": setup_evals + res.trace[-1][0],
+            # [evaluations, best objective] after each rollout, counting the setup's evaluations too
+            "trace": [[setup_evals + u, v] for u, v in res.trace],
             "runtime_s": time.perf_counter() - t0,
             "setup_s": t2 - t1,  # the env's context: cost tables, (Window-v0) SCAR windows and candidates
             "rollouts_s": t3 - t2,  # the policy's own work: all rollouts and their scoring
         }
-        return Schedule(best.schedule.windows, meta)
+        return Schedule(res.best.schedule.windows, meta)

@@ -174,30 +174,36 @@ def geomean(xs: Sequence[float]) -> float:
 
 
 def leaderboard(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """Per policy: geometric-mean EDP/EDP_SCAR, best/worst ratio, wins (ratio < 1), ties, wall time."""
+    """Per policy: geometric-mean EDP/EDP_SCAR, best/worst ratio, wins (ratio < 1), ties, wall time; for
+    learned policies also the geometric mean of their single greedy rollout (``greedy_geomean_edp_vs_scar``,
+    from ``meta['greedy_edp_js']``), beside that of the best rollout kept."""
     by: dict[str, list[Row]] = {}
     for r in rows:
         by.setdefault(r.policy, []).append(r)
     out = []
     for pol, rs in by.items():
         ratios = [r.edp_vs_scar for r in rs]
+        greedy = [r.meta["greedy_edp_js"] * r.edp_vs_scar / r.edp_js for r in rs
+                  if "greedy_edp_js" in r.meta and r.edp_js > 0]
         out.append({
             "policy": pol, "scenarios": len(rs), "geomean_edp_vs_scar": geomean(ratios),
             "best": min(ratios), "worst": max(ratios),
             "wins": sum(1 for x in ratios if x < 1 - 1e-9), "ties": sum(1 for x in ratios if abs(x - 1) <= 1e-9),
             "mean_scheduler_s": sum(r.scheduler_s for r in rs) / len(rs),
             "mean_evaluations": sum(r.num_evaluations for r in rs) / len(rs),
+            "greedy_geomean_edp_vs_scar": geomean(greedy) if len(greedy) == len(rs) else None,
         })
     out.sort(key=lambda d: (d["geomean_edp_vs_scar"], d["policy"]))
     return out
 
 
 def format_leaderboard(board: Sequence[dict[str, Any]]) -> str:
-    headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "best", "worst", "wins", "ties", "sched s", "evals"]
-    rows = [[i + 1, d["policy"], d["scenarios"], f"{d['geomean_edp_vs_scar']:.3f}", f"{d['best']:.3f}",
-             f"{d['worst']:.3f}", d["wins"], d["ties"], f"{d['mean_scheduler_s']:.3f}",
+    headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "greedy", "best", "worst", "wins", "ties", "sched s", "evals"]
+    rows = [[i + 1, d["policy"], d["scenarios"], f"{d['geomean_edp_vs_scar']:.3f}",
+             "-" if d.get("greedy_geomean_edp_vs_scar") is None else f"{d['greedy_geomean_edp_vs_scar']:.3f}",
+             f"{d['best']:.3f}", f"{d['worst']:.3f}", d["wins"], d["ties"], f"{d['mean_scheduler_s']:.3f}",
              f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
-    return format_table(headers, rows, align="rlrrrrrrrr")
+    return format_table(headers, rows, align="rlrrrrrrrrr")
 
 
 def format_per_scenario(rows: Sequence[Row]) -> str:

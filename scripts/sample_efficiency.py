@@ -16,11 +16,15 @@ Outputs (``--out``, default ``results/search``):
   EDP after ``evaluations`` on a log grid (SCAR: its single point), plus ``edp_vs_scar``;
 * ``sample_efficiency.png``: one panel per scenario, EDP vs evaluations (log x).
 
-**Agents hook.** Any file ``<out>/agents/<scenario>__<agent>.csv`` with columns
+**Agents.** Any file ``<out>/agents/<scenario>__<agent>.csv`` with columns
 ``evaluations,edp`` (optionally ``seed``; one row per point, e.g. the best EDP of the agent's
 schedule after that many evaluator calls during training/inference) is read and drawn as an extra
-curve (median over seeds) and added to ``sample_efficiency.csv``; nothing else is needed
-(``--agents-dir`` changes the directory).
+curve (median over seeds) and added to ``sample_efficiency.csv`` (``--agents-dir`` changes the
+directory). ``--agent SPEC`` (repeatable; ``ppo`` = the shipped agent, or a model zip / run dir)
+writes those files first: the agent's greedy rollout then its policy-guided local search with
+``--agent-rollouts`` rollouts (default 64), the trace counting every evaluation it made, its env's
+SCAR run and candidate pools included. ``--reuse-traces`` reads the searches' curves from an earlier
+``sample_efficiency_traces.csv`` instead of running them again (to add an agent to the plot).
 
 Suite mode (``--suite``): ``sa`` and ``ga`` with ``--budget`` (default 10,000) evaluations against
 SCAR on every scenario of ``--scenarios`` (default sc1..sc10 with ``--suite``), one seed per search
@@ -117,7 +121,49 @@ def read_agents(agents_dir: Path, scenario: str) -> dict[str, list[list[float]]]
     return out
 
 
+def agent_label(spec: str) -> str:
+    if spec == "ppo":
+        return "ppo"
+    p = Path(spec)
+    return f"ppo-{p.parent.name}-{p.stem}" if p.suffix == ".zip" else f"ppo-{p.name}"
+
+
+def write_agent_traces(a) -> None:
+    from agents.policy import PPOPolicy
+
+    a.agents_dir.mkdir(parents=True, exist_ok=True)
+    for spec in a.agent:
+        pol = PPOPolicy(None if spec == "ppo" else spec, samples=a.agent_rollouts, improve="local")
+        for sc in a.scenarios:
+            ev = evaluator_factory(sc, a.mcm)()
+            s = pol.schedule(ev, seed=0)
+            rows = [{"evaluations": u, "edp": v, "seed": 0} for u, v in s.meta["trace"]]
+            path = a.agents_dir / f"{sc}__{agent_label(spec)}.csv"
+            write_csv(path, rows)
+            print(f"{sc}: agent {spec}: greedy EDP {s.meta['greedy_edp_js']:.4g}, best {s.meta['best_objective']:.4g} "
+                  f"after {s.meta['evaluations']} evaluations ({s.meta['rollouts']} rollouts); wrote {path}", flush=True)
+
+
+def reused_traces(path: Path, scenario: str) -> dict[str, list[list[list[float]]]]:
+    """``{policy: [trace per seed]}`` of the searches from an earlier traces CSV."""
+    by: dict[tuple[str, str], list[list[float]]] = {}
+    with path.open() as f:
+        for r in csv.DictReader(f):
+            if r["scenario"] == scenario and not r["policy"].startswith("agent:"):
+                by.setdefault((r["policy"], r["seed"]), []).append([float(r["evaluations"]), float(r["edp"])])
+    out: dict[str, list[list[list[float]]]] = {}
+    for (pol, _), t in by.items():
+        out.setdefault(pol, []).append(sorted(t))
+    return out
+
+
 def curves(a) -> int:
+    if a.agent:
+        write_agent_traces(a)
+    old_traces = a.out / "sample_efficiency_traces.csv"
+    if a.reuse_traces and not old_traces.exists():
+        raise SystemExit(f"--reuse-traces: {old_traces} does not exist; run once without it")
+    reused = {sc: reused_traces(old_traces, sc) for sc in a.scenarios} if a.reuse_traces else {}
     traces_rows, summary_rows = [], []
     grid = np.unique(np.round(np.logspace(1, np.log10(a.budget), 40)).astype(int))
     panels = []
@@ -129,7 +175,12 @@ def curves(a) -> int:
         summary_rows.append({"scenario": sc, "policy": "scar", "evaluations": scar["evaluations"], "edp_median": scar["edp"],
                              "edp_min": scar["edp"], "edp_max": scar["edp"], "edp_vs_scar": 1.0, "seeds": 1})
         series: dict[str, list[list[list[float]]]] = {}
-        for label, policy, kwargs in SEARCHES:
+        for label, traces in reused.get(sc, {}).items():
+            series[label] = traces
+            for seed, t in enumerate(traces):
+                for u, v in t:
+                    traces_rows.append({"scenario": sc, "policy": label, "seed": seed, "evaluations": u, "edp": v})
+        for label, policy, kwargs in SEARCHES if not a.reuse_traces else ():
             for seed in range(a.seeds):
                 r = run_search(fresh, policy, kwargs, a.budget, seed)
                 series.setdefault(label, []).append(r["trace"])
@@ -239,6 +290,11 @@ def main(argv=None) -> int:
     p.add_argument("--warm", action="store_true", help="suite: also sa/ga warm-started from SCAR")
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--agents-dir", type=Path, default=None, help="default <out>/agents")
+    p.add_argument("--agent", action="append", default=[], metavar="SPEC",
+                   help="curves: also run this agent (ppo = the shipped one, or a model zip / run dir)")
+    p.add_argument("--agent-rollouts", type=int, default=64, help="rollouts of each --agent (default 64)")
+    p.add_argument("--reuse-traces", action="store_true",
+                   help="curves: read the searches' traces from <out>/sample_efficiency_traces.csv")
     a = p.parse_args(argv)
     a.agents_dir = a.agents_dir or a.out / "agents"
     if a.suite:

@@ -81,3 +81,19 @@ def test_benchmark_rows_ratios_and_files(stand_ins, tmp_path):
 def test_policy_label():
     assert bench.policy_label("scar") == "scar"
     assert bench.policy_label("ppo:runs/x/best_model.zip") == "ppo:x/best_model"
+
+
+def test_leaderboard_reports_the_greedy_rollout_of_learned_policies():
+    def row(pol, sc, edp, ratio, meta):
+        return bench.Row(policy=pol, scenario=sc, mcm="m", latency_s=1.0, energy_j=edp, edp_js=edp,
+                         edp_vs_scar=ratio, scheduler_s=0.1, num_evaluations=1, meta=meta)
+
+    # SCAR's EDP: 2.0 on a, 4.0 on b; the agent keeps 1.0 and 4.0 after search, its greedy rollouts were 2.0 and 8.0
+    rows = [row("scar", "a", 2.0, 1.0, {}), row("scar", "b", 4.0, 1.0, {}),
+            row("ppo", "a", 1.0, 0.5, {"greedy_edp_js": 2.0}), row("ppo", "b", 4.0, 1.0, {"greedy_edp_js": 8.0})]
+    board = {d["policy"]: d for d in bench.leaderboard(rows)}
+    assert board["ppo"]["geomean_edp_vs_scar"] == pytest.approx(0.5 ** 0.5)
+    assert board["ppo"]["greedy_geomean_edp_vs_scar"] == pytest.approx(2.0 ** 0.5)  # ratios 1.0 and 2.0
+    assert board["scar"]["greedy_geomean_edp_vs_scar"] is None
+    text = bench.format_leaderboard(list(board.values()))
+    assert "greedy" in text and "1.414" in text
