@@ -28,6 +28,7 @@ test-all: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) scripts/bench_costmodel.py
 	$(PY) scripts/bench_env.py
+	$(PY) scripts/bench_agents.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -83,6 +83,11 @@ def is_agent(spec: str) -> bool:
     return spec.split(":", 1)[0] == "ppo" or spec.endswith(".zip") or Path(spec).is_dir()
 
 
+def takes_rollout_options(spec: str) -> bool:
+    """A rollout-search policy (:mod:`scar_gym.policies.rollout_search`): an agent or ``window-ls``."""
+    return is_agent(spec) or spec.split(":", 1)[0] == "window-ls"
+
+
 def build_policy(spec: str, **kwargs: Any):
     """A policy from a registry name, ``ppo:PATH``, or a path to a model zip / run dir (an agent)."""
     from scar_gym.policies.registry import POLICIES, make_policy
@@ -125,7 +130,7 @@ def _json_safe(x: Any) -> Any:
 
 def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, mcm: str | None = None,
                   scenarios: Sequence | None = None, progress: Any = None, reference: str = "scar",
-                  agent_kwargs: dict[str, Any] | None = None) -> list[Row]:
+                  rollout_kwargs: dict[str, Any] | None = None) -> list[Row]:
     """Run every policy on every scenario of the suite; SCAR is always run (it is the reference).
 
     Args:
@@ -133,7 +138,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
         scenarios: override the suite's scenarios (tests use a small list).
         progress: optional callable ``progress(policy, scenario_id, row)`` after each run.
         reference: the policy ``edp_vs_scar`` divides by (tests substitute a cheap one).
-        agent_kwargs: options for the learned policies only (``samples``, ``improve`` of ``ppo``).
+        rollout_kwargs: ``samples`` / ``improve`` for the rollout-search policies only (agents, ``window-ls``).
     """
     from scar_gym.costmodel.tables import CostModel
     from scar_gym.evaluator import Evaluator
@@ -143,7 +148,10 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     hw = load_mcm(mcm_name)
     scens = list(scenarios) if scenarios is not None else suite_scenarios(suite, seed)
     order = [reference] + [p for p in dict.fromkeys(policies) if p != reference]
-    built = {p: build_policy(p, **((agent_kwargs or {}) if is_agent(p) else {})) for p in order}
+    built = {p: build_policy(p, **((rollout_kwargs or {}) if takes_rollout_options(p) else {})) for p in order}
+    short = [policy_label(p) for p in order]
+    # two agents in runs/a/s0 and runs/b/s0 would share a short label: those keep their full spec
+    labels = {p: lab if short.count(lab) == 1 else p for p, lab in zip(order, short)}
     cost_model = CostModel()
     rows: list[Row] = []
     scar_edp: dict[str, float] = {}
@@ -158,7 +166,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
             if spec == reference:
                 scar_edp[sc.id] = res.edp_js
             ratio = res.edp_js / scar_edp[sc.id] if scar_edp[sc.id] > 0 else float("nan")
-            row = Row(policy=policy_label(spec), scenario=sc.id, mcm=hw.name, latency_s=res.latency_s,
+            row = Row(policy=labels[spec], scenario=sc.id, mcm=hw.name, latency_s=res.latency_s,
                       energy_j=res.energy_j, edp_js=res.edp_js, edp_vs_scar=ratio, scheduler_s=dt,
                       num_evaluations=int(sched.meta.get("evaluations", n_eval)),
                       meta=_json_safe(dict(sched.meta)))

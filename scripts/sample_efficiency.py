@@ -20,8 +20,8 @@ Outputs (``--out``, default ``results/search``):
 ``evaluations,edp`` (optionally ``seed``; one row per point, e.g. the best EDP of the agent's
 schedule after that many evaluator calls during training/inference) is read and drawn as an extra
 curve (median over seeds) and added to ``sample_efficiency.csv`` (``--agents-dir`` changes the
-directory). ``--agent SPEC`` (repeatable; ``ppo`` = the shipped agent, or a model zip / run dir)
-writes those files first: the agent's greedy rollout then its policy-guided local search with
+directory). ``--agent SPEC`` (repeatable; ``ppo`` = the shipped agent, a model zip / run dir, or
+``window-ls``, the same search without a learned prior) writes those files first: the agent's greedy rollout then its policy-guided local search with
 ``--agent-rollouts`` rollouts (default 64), the trace counting every evaluation it made, its env's
 SCAR run and candidate pools included. ``--reuse-traces`` reads the searches' curves from an earlier
 ``sample_efficiency_traces.csv`` instead of running them again (to add an agent to the plot).
@@ -63,7 +63,7 @@ SEARCHES: tuple[tuple[str, str, dict], ...] = (
     ("ga+scar", "ga", {"init": "scar"}),
 )
 COLORS = {"random-search": "tab:gray", "sa": "tab:blue", "ga": "tab:green", "sa+scar": "tab:cyan",
-          "ga+scar": "tab:olive", "scar": "tab:red"}
+          "ga+scar": "tab:olive", "scar": "tab:red", "agent:ppo": "tab:purple", "agent:window-ls": "tab:orange"}
 
 
 def evaluator_factory(scenario_id: str, mcm_name: str):
@@ -122,18 +122,18 @@ def read_agents(agents_dir: Path, scenario: str) -> dict[str, list[list[float]]]
 
 
 def agent_label(spec: str) -> str:
-    if spec == "ppo":
-        return "ppo"
-    p = Path(spec)
+    if spec in ("ppo", "window-ls"):
+        return spec
+    p = Path(spec.split(":", 1)[-1])
     return f"ppo-{p.parent.name}-{p.stem}" if p.suffix == ".zip" else f"ppo-{p.name}"
 
 
 def write_agent_traces(a) -> None:
-    from agents.policy import PPOPolicy
+    from scar_gym.benchmark import build_policy
 
     a.agents_dir.mkdir(parents=True, exist_ok=True)
     for spec in a.agent:
-        pol = PPOPolicy(None if spec == "ppo" else spec, samples=a.agent_rollouts, improve="local")
+        pol = build_policy(spec, samples=a.agent_rollouts, improve="local")
         for sc in a.scenarios:
             ev = evaluator_factory(sc, a.mcm)()
             s = pol.schedule(ev, seed=0)
@@ -291,7 +291,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--agents-dir", type=Path, default=None, help="default <out>/agents")
     p.add_argument("--agent", action="append", default=[], metavar="SPEC",
-                   help="curves: also run this agent (ppo = the shipped one, or a model zip / run dir)")
+                   help="curves: also run this agent (ppo = the shipped one, a model zip / run dir, or window-ls)")
     p.add_argument("--agent-rollouts", type=int, default=64, help="rollouts of each --agent (default 64)")
     p.add_argument("--reuse-traces", action="store_true",
                    help="curves: read the searches' traces from <out>/sample_efficiency_traces.csv")

@@ -4,8 +4,8 @@
     python scripts/train_shipped_agent.py                  # trains with configs/train/<agent>.yaml
     python scripts/train_shipped_agent.py --timesteps 2000 --out /tmp/agent   # a quick dry run
 
-Steps: ``agents.train.train`` on ``configs/train/window_het_sides.yaml`` (the run directory goes to
-``runs/ppo_mask/...``), then ``best_model.zip`` (else ``final_model.zip``) and the resolved
+Steps: ``agents.train.train`` on ``configs/train/window_het_sides_relocate.yaml`` with seed 1 (the
+run directory goes to ``runs/ppo_mask/...``; about 11 minutes on one core), then ``best_model.zip`` (else ``final_model.zip``) and the resolved
 config are copied to ``agents/pretrained/<name>/{model.zip,config.yaml}`` and the size is checked
 (< 5 MB). The agent's README (results) is written by hand from ``scar-gym eval``.
 """
@@ -21,7 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CONFIG = ROOT / "configs" / "train" / "window_het_sides.yaml"
+CONFIG = ROOT / "configs" / "train" / "window_het_sides_relocate.yaml"
+#: Of the config's three benchmark seeds (0, 1, 2), seed 1 has the best *validation* greedy EDP/SCAR
+#: (0.9957 against 0.9977 and 0.9976, held-out validation scenarios), so it is the one shipped.
+SHIPPED_SEED = 1
 MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", default=str(CONFIG))
     ap.add_argument("--timesteps", type=int, default=None, help="override n_timesteps")
-    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=SHIPPED_SEED)
     ap.add_argument("--run-dir", default=None)
     ap.add_argument("--out", default=str(PRETRAINED_DIR / DEFAULT_AGENT), help="where model.zip/config.yaml go")
     args = ap.parse_args(argv)

@@ -97,3 +97,19 @@ def test_leaderboard_reports_the_greedy_rollout_of_learned_policies():
     assert board["scar"]["greedy_geomean_edp_vs_scar"] is None
     text = bench.format_leaderboard(list(board.values()))
     assert "greedy" in text and "1.414" in text
+
+
+def test_agents_whose_short_labels_collide_keep_their_full_specs(tmp_path):
+    pytest.importorskip("sb3_contrib")
+    import shutil
+
+    from agents import DEFAULT_AGENT, PRETRAINED_DIR
+    from scar_gym.scenarios import load_scenario
+
+    copy = tmp_path / "other" / "pretrained" / DEFAULT_AGENT
+    shutil.copytree(PRETRAINED_DIR / DEFAULT_AGENT, copy)
+    specs = [f"ppo:{PRETRAINED_DIR / DEFAULT_AGENT}", f"ppo:{copy}"]
+    assert bench.policy_label(specs[0]) == bench.policy_label(specs[1])
+    rows = bench.run_benchmark(specs, scenarios=[load_scenario("sc8")], reference="standalone",
+                               rollout_kwargs={"samples": 1})
+    assert [r.policy for r in rows] == ["standalone", *specs]

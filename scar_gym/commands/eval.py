@@ -29,9 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default=None, metavar="FILE", help="rows, leaderboard, seed split and versions")
     p.add_argument("--per-scenario", action="store_true", help="also print EDP/SCAR per scenario")
     p.add_argument("--samples", type=int, default=None,
-                   help="agents: rollouts per schedule, the greedy one included (default 8; 1 = greedy only)")
+                   help="agents and window-ls: rollouts per schedule, the greedy one included (default 8; 1 = greedy only)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
-                   help="agents: how the extra rollouts are chosen (default local)")
+                   help="agents and window-ls: how the extra rollouts are chosen (default local)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=eval_cmd)
 
@@ -49,9 +49,9 @@ def eval_cmd(args: argparse.Namespace) -> int:
             print(f"  {scenario:>14s}  {policy:<28s} EDP {row.edp_js:.4g} J*s  x{row.edp_vs_scar:.3f} SCAR  "
                   f"{row.scheduler_s:.2f}s", file=sys.stderr)
 
-    agent_kwargs = {k: v for k, v in (("samples", args.samples), ("improve", args.improve)) if v is not None}
+    rollout_kwargs = {k: v for k, v in (("samples", args.samples), ("improve", args.improve)) if v is not None}
     rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, progress=progress,
-                         agent_kwargs=agent_kwargs)
+                         rollout_kwargs=rollout_kwargs)
     mcm = args.mcm or DEFAULT_MCM
     print(f"suite {args.suite} (seed {args.seed}) on {mcm}: EDP relative to SCAR, geometric mean (lower is better)")
     print(format_leaderboard(leaderboard(rows)))

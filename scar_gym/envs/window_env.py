@@ -162,6 +162,13 @@ class WindowEnv(ScarEnvBase):
         self._need_reset()
         return list(self._slots)
 
+    @property
+    def anchor_slot(self) -> int | None:
+        """The slot of SCAR's own choice for the current decision (0), or ``None`` when it is not
+        offered (``anchor=False``, a blocked anchor, or the episode is over)."""
+        self._need_reset()
+        return self._anchor_slot if self._wi < len(self._plan.windows) else None
+
     def action_masks(self) -> np.ndarray:
         self._need_reset()
         return self._mask.copy()
@@ -303,6 +310,7 @@ class WindowEnv(ScarEnvBase):
         chosen = sorted(must + rest, key=lambda c: (c.value, c.size))
         slots = ([anchor] if anchor is not None else []) + chosen
         self._slots = slots
+        self._anchor_slot = 0 if anchor is not None else None
         mask = np.zeros(self.k_max, dtype=bool)
         mask[: len(slots)] = True
         self._mask = mask

@@ -76,6 +76,9 @@ register_policy("random", "scar_gym.policies.baselines:RandomPolicy",
 register_policy("greedy", "scar_gym.policies.baselines:GreedyPolicy",
                 "HEFT-style list scheduler: balanced segments, each on the free chiplet with the earliest finish")
 
+register_policy("window-ls", "scar_gym.policies.rollout_search:WindowSearchPolicy",
+                "SCAR improved by one-decision changes in ScarGym/Window-v0 (the agents' search, no learned prior)")
+
 # -- learned policies (agents/; needs the rl extra) ---------------------------------------------------
 register_policy("ppo", "agents.policy:PPOPolicy",
                 "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = a model zip or run dir")

@@ -1,0 +1,250 @@
+"""Schedulers that roll out a ``ScarGym`` env with a prior over actions, then search around the best rollout.
+
+:class:`RolloutSearchPolicy` is the inference engine of the learned agents
+(:class:`agents.policy.PPOPolicy`, whose prior is the trained network) and of ``window-ls``
+(:class:`WindowSearchPolicy`, whose prior is the env's own slot order, i.e. no learning: it
+measures what the search alone adds to SCAR, so the agents' gains can be told apart from it).
+
+Every rollout starts from ``env.reset(seed=0)`` and is scored by the caller's shared evaluator:
+
+* one **greedy** rollout (argmax of the masked prior), always reported in ``Schedule.meta``;
+* then up to ``samples - 1`` more, kept if better:
+
+  - ``improve="local"`` (default): a first-improvement descent over one-decision changes of the
+    best rollout so far, each continued greedily. The changes are tried in this order: decisions
+    that left SCAR's own choice (Window-v0's anchor slot) taken back to it, then every other
+    alternative by decreasing prior probability. Deterministic: ``seed`` does not matter. A rollout
+    replays the unchanged prefix without calling the prior (its states are the parent's).
+  - ``improve="sample"``: whole rollouts sampled from the masked prior with
+    ``numpy.random.default_rng(seed)``.
+
+``Schedule.meta`` carries the greedy result, the best, the rollouts made, the cost-model
+evaluations used (the env's -- SCAR's run and the candidate pools on Window-v0 -- and the
+scoring's) and ``trace`` ([evaluations, best objective] after each rollout).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from scar_gym.errors import ConfigError
+from scar_gym.evaluator import Evaluator
+from scar_gym.policies.base import Policy
+from scar_gym.schedule import Schedule
+
+IMPROVE_MODES = ("local", "sample")
+#: Reward of the env at inference: needs no reference policy, so no extra SCAR/Standalone run.
+INFERENCE_REWARD = "edp"
+
+
+def domain_of(evaluator: Evaluator) -> str:
+    from scar_gym.hardware import DOMAIN_PES
+
+    pes = evaluator.mcm.classes[0].num_pes
+    for d, n in DOMAIN_PES.items():
+        if n == pes:
+            return d
+    return "datacenter"
+
+
+@dataclass
+class _Rollout:
+    schedule: Schedule
+    actions: list[int]
+    probs: list[np.ndarray | None]  # masked action probabilities where the policy decided; None where replayed
+    anchors: list[int | None]  # the env's slot of SCAR's own choice at each decision (Window-v0), if offered
+    score: float = float("inf")
+
+
+@dataclass
+class SearchResult:
+    greedy: _Rollout
+    best: _Rollout
+    best_rollout: int  # index of the best among the rollouts made (0 = the greedy one)
+    rollouts: int
+    trace: list[list[float]]  # [evaluations, best objective] after each rollout
+
+
+class RolloutSearchPolicy(Policy):
+    """Greedy rollout of a prior plus a search around it (see the module docstring).
+
+    Subclasses give the env (:meth:`make_env`) and the prior (:meth:`_logits`).
+
+    Args:
+        samples: rollouts in total, the greedy one included; 1 = greedy only.
+        improve: ``"local"`` or ``"sample"`` (see the module docstring).
+    """
+
+    def __init__(self, samples: int = 8, improve: str = "local"):
+        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+            raise ConfigError("samples", f"expected an integer >= 1, got {samples!r}", "use e.g. 8")
+        if improve not in IMPROVE_MODES:
+            raise ConfigError("improve", f"unknown mode {improve!r}", f"use one of {', '.join(IMPROVE_MODES)}")
+        self.samples = samples
+        self.improve = improve
+
+    def params(self) -> dict[str, Any]:
+        return {"samples": self.samples, "improve": self.improve}
+
+    def make_env(self, evaluator: Evaluator):
+        """An unwrapped env over the evaluator's models, batches, MCM and cost tables."""
+        raise NotImplementedError
+
+    def _logits(self, obs: Any) -> np.ndarray:
+        """Unmasked action logits for one observation, shape ``(n_actions,)``."""
+        raise NotImplementedError
+
+    @staticmethod
+    def env_for(evaluator: Evaluator, env_id: str, **kwargs: Any):
+        """``gym.make(env_id)`` on the evaluator's instance, with the inference reward, unwrapped."""
+        import gymnasium as gym
+
+        from scar_gym.envs.generator import ModelSet
+
+        kw = dict(kwargs)
+        kw.update(mcm=evaluator.mcm, reward=INFERENCE_REWARD, reference=None, cost_model=evaluator.cost_model,
+                  invalid_action="raise")
+        inst = ModelSet(id="policy-input", models=tuple(evaluator.models), batches=tuple(evaluator.batches),
+                        domain=domain_of(evaluator))
+        return gym.make(env_id, scenario=inst, disable_env_checker=True, **kw).unwrapped
+
+    def _rollout(self, env, prefix: Sequence[int] = (), rng: np.random.Generator | None = None,
+                 parent: _Rollout | None = None) -> _Rollout:
+        """Replay ``prefix``, then follow the policy: argmax, or a sample when ``rng`` is given.
+
+        Records each decision's masked probabilities. The prefix's states are those of ``parent``
+        (which made the same decisions before them), so their probabilities are copied, not recomputed."""
+        obs, _ = env.reset(seed=0)
+        actions: list[int] = []
+        probs: list[np.ndarray | None] = []
+        anchors: list[int | None] = []
+        done = False
+        while not done:
+            if len(actions) < len(prefix):
+                d = len(actions)
+                action, p = int(prefix[d]), (parent.probs[d] if parent is not None else None)
+            else:
+                mask = np.asarray(env.action_masks(), dtype=bool)
+                logits = np.where(mask, self._logits(obs), -np.inf)
+                p = np.exp(logits - logits.max())
+                p /= p.sum()
+                action = int(np.argmax(p)) if rng is None else int(rng.choice(len(p), p=p))
+            actions.append(action)
+            probs.append(p)
+            anchors.append(getattr(env, "anchor_slot", None))
+            obs, _, terminated, truncated, _ = env.step(action)
+            done = terminated or truncated
+        return _Rollout(env.schedule, actions, probs, anchors)
+
+    def _neighbours(self, base: _Rollout, tried: set[tuple[int, ...]]) -> list[tuple[float, tuple[int, ...]]]:
+        """Prefixes that change one decision of ``base``: first the decisions that left SCAR's own
+        choice (Window-v0's anchor slot) taken back to it, then every other alternative, most probable
+        under the policy first. A confident mistake has a tiny probability for its alternatives, so
+        without the first group one bad decision could outlast the whole budget."""
+        out = []
+        for d, (a, p, anchor) in enumerate(zip(base.actions, base.probs, base.anchors)):
+            if p is None:
+                continue
+            for j in np.flatnonzero(p > 0):
+                key = (*base.actions[:d], int(j))
+                if j != a and key not in tried:
+                    out.append((-2.0 if j == anchor else -float(p[j]), key))
+        out.sort()
+        return out
+
+    def search(self, env, evaluator: Evaluator, seed: int | None = None) -> SearchResult:
+        """The greedy rollout, then up to ``samples - 1`` more per ``improve``, on a reset ``env``
+        (from :meth:`make_env`), each scored by ``evaluator``. Expert iteration (:mod:`agents.expert`)
+        uses the best rollout's actions as training targets."""
+        n0 = evaluator.num_evaluations
+        e0 = env.evaluator.num_evaluations if env.evaluator is not evaluator else 0
+
+        def used() -> int:  # cost-model evaluations so far: the env's (SCAR, candidates) and the scoring's
+            return env.evaluator.num_evaluations - e0 + evaluator.num_evaluations - n0
+
+        greedy = best = self._rollout(env)
+        greedy.score = evaluator.score(greedy.schedule, check=True)
+        trace = [[used(), greedy.score]]
+        rng = np.random.default_rng(0 if seed is None else seed)
+        tried: set[tuple[int, ...]] = set()
+        queue = self._neighbours(best, tried) if self.improve == "local" else []
+        n_rollouts, best_k = 1, 0
+        while n_rollouts < self.samples:
+            if self.improve == "sample":
+                r = self._rollout(env, rng=rng)
+            elif queue:  # "local": first-improvement descent over one-decision changes, ranked by the policy
+                _, prefix = queue.pop(0)
+                tried.add(prefix)
+                r = self._rollout(env, prefix, parent=best)
+            else:
+                break
+            n_rollouts += 1
+            r.score = evaluator.score(r.schedule, check=True)
+            if r.score < best.score:
+                best, best_k = r, n_rollouts - 1
+                if self.improve == "local":
+                    queue = self._neighbours(best, tried)
+            trace.append([used(), best.score])
+        return SearchResult(greedy, best, best_k, n_rollouts, trace)
+
+    def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
+        t0 = time.perf_counter()
+        env = self.make_env(evaluator)
+        t1 = time.perf_counter()
+        env.reset(seed=0)  # builds the env's per-scenario context (Window-v0: SCAR's windows + candidate pools)
+        t2 = time.perf_counter()
+        setup_evals = env.evaluator.num_evaluations  # a fresh env: all of them are the setup's
+        res = self.search(env, evaluator, seed)
+        greedy_res = evaluator.evaluate(res.greedy.schedule, check=False)
+        t3 = time.perf_counter()
+        env.close()
+        meta = {
+            "policy": self.name, **self.params(), "seed": seed,
+            "rollouts": res.rollouts, "best_rollout": res.best_rollout,
+            "objective": evaluator.objective, "greedy_objective": res.greedy.score, "best_objective": res.best.score,
+            "greedy_edp_js": greedy_res.edp_js, "greedy_latency_s": greedy_res.latency_s,
+            "greedy_energy_j": greedy_res.energy_j,
+            "evaluations": setup_evals + res.trace[-1][0],
+            # [evaluations, best objective] after each rollout, counting the setup's evaluations too
+            "trace": [[setup_evals + u, v] for u, v in res.trace],
+            "runtime_s": time.perf_counter() - t0,
+            "setup_s": t2 - t1,  # the env's context: cost tables, (Window-v0) SCAR windows and candidates
+            "rollouts_s": t3 - t2,  # the policy's own work: all rollouts and their scoring
+        }
+        return Schedule(res.best.schedule.windows, meta)
+
+
+class WindowSearchPolicy(RolloutSearchPolicy):
+    """``window-ls``: the rollout search on ``ScarGym/Window-v0`` with no learned prior.
+
+    The prior prefers lower slots (slot 0 = SCAR's own choice, then the env's candidates by the
+    model's own objective), so the greedy rollout is SCAR's schedule and the local search tries
+    one-decision changes to the next-best candidates, earliest decisions first. It is the agents'
+    ablation: the same search, the same env (``relocate`` as the shipped configs), no training.
+
+    Args:
+        samples, improve: as :class:`RolloutSearchPolicy`.
+        relocate, k_max: Window-v0's arguments.
+    """
+
+    name = "window-ls"
+
+    def __init__(self, samples: int = 8, improve: str = "local", relocate: int = 24, k_max: int = 16):
+        super().__init__(samples, improve)
+        self.relocate = relocate
+        self.k_max = k_max
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "relocate": self.relocate, "k_max": self.k_max}
+
+    def make_env(self, evaluator: Evaluator):
+        return self.env_for(evaluator, "ScarGym/Window-v0", relocate=self.relocate, k_max=self.k_max)
+
+    def _logits(self, obs: Any) -> np.ndarray:
+        # each slot e times less likely than the one before it: the env's own order, nothing learned
+        return -np.arange(self.k_max, dtype=np.float64)
