@@ -432,6 +432,21 @@ def test_window_env_relocations_are_valid_and_use_only_free_chiplets():
             u.evaluator.validate(u.schedule)  # every layer once, no chiplet shared inside a window
 
 
+def test_window_env_slots_never_repeat_a_placement():
+    from scar_gym.scenarios import load_scenario
+
+    rng = np.random.default_rng(0)
+    for sc in ("sc6", "sc9"):
+        env = WindowEnv(load_scenario(sc), "het-sides-3x3", relocate=24)
+        for _ in range(3):
+            env.reset(seed=0)
+            done = False
+            while not done:
+                placed = [c.assignment for c in env.candidates]
+                assert len(placed) == len(set(placed))
+                _, _, done, _, _ = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+
+
 def test_relocation_keeps_segmentation_and_classes_on_free_chiplets():
     from scar_gym.scenarios import load_scenario
 
