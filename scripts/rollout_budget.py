@@ -25,17 +25,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scar_gym.fileio import write_csv  # noqa: E402
 
 
-def curves(doc: dict, budgets: list[int]) -> dict[str, list[float]]:
+def ratios(doc: dict, budgets: list[int]) -> dict[str, list[list[float]]]:
+    """``{policy: [[EDP/SCAR at each budget] per scenario]}`` from the traces."""
     scar = {r["scenario"]: r["edp_js"] for r in doc["rows"] if r["policy"] == "scar"}
-    logs: dict[str, list[list[float]]] = {}
+    out: dict[str, list[list[float]]] = {}
     for r in doc["rows"]:
         trace = r["meta"].get("trace")
         if not trace:
             continue
         best = [v for _, v in trace]
-        logs.setdefault(r["policy"], []).append(
-            [math.log(best[min(k, len(best)) - 1] / scar[r["scenario"]]) for k in budgets])
-    return {p: [math.exp(sum(col) / len(col)) for col in zip(*rows)] for p, rows in logs.items()}
+        out.setdefault(r["policy"], []).append([best[min(k, len(best)) - 1] / scar[r["scenario"]] for k in budgets])
+    return out
+
+
+def curves(doc: dict, budgets: list[int]) -> dict[str, list[float]]:
+    return {p: [math.exp(sum(math.log(x) for x in col) / len(col)) for col in zip(*rows)]
+            for p, rows in ratios(doc, budgets).items()}
 
 
 def group_of(policy: str) -> str:
@@ -47,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("json", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, default=Path("results/agents/rollout_budget"))
+    ap.add_argument("--at", type=int, default=8, help="also summarise each policy at this budget (default 8)")
     a = ap.parse_args(argv)
     rows, panels = [], []
     for path in a.json:
@@ -61,6 +67,15 @@ def main(argv: list[str] | None = None) -> int:
             rows += [{"suite": doc["suite"], "policy": pol, "rollouts": k, "geomean_edp_vs_scar": round(v, 6)}
                      for k, v in zip(budgets, vals)]
         panels.append((doc["suite"], budgets, cs))
+        at = ratios(doc, [1, a.at])
+        print(f"at {a.at} rollouts: geomean, worst scenario, wins (< 1), ties (= 1); greedy geomean")
+        for pol, per in sorted(at.items()):
+            g = [x[0] for x in per]
+            b = [x[1] for x in per]
+            geo = math.exp(sum(math.log(x) for x in b) / len(b))
+            ggeo = math.exp(sum(math.log(x) for x in g) / len(g))
+            print(f"  {pol:42s} {geo:6.3f}  worst {max(b):6.3f}  wins {sum(x < 1 - 1e-9 for x in b):2d}  "
+                  f"ties {sum(abs(x - 1) <= 1e-9 for x in b):2d}   greedy {ggeo:6.3f}")
     a.out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(a.out.with_suffix(".csv"), rows)
     import matplotlib

@@ -4,7 +4,7 @@
     python scripts/train_shipped_agent.py                  # trains with configs/train/<agent>.yaml
     python scripts/train_shipped_agent.py --timesteps 2000 --out /tmp/agent   # a quick dry run
 
-Steps: ``agents.train.train`` on ``configs/train/window_het_sides_relocate.yaml`` with seed 1 (the
+Steps: ``agents.train.train`` on ``configs/train/window_het_sides_relocate.yaml`` with seed 2 (the
 run directory goes to ``runs/ppo_mask/...``; about 11 minutes on one core), then ``best_model.zip`` (else ``final_model.zip``) and the resolved
 config are copied to ``agents/pretrained/<name>/{model.zip,config.yaml}`` and the size is checked
 (< 5 MB). The agent's README (results) is written by hand from ``scar-gym eval``.
@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CONFIG = ROOT / "configs" / "train" / "window_het_sides_relocate.yaml"
-#: Of the config's three benchmark seeds (0, 1, 2), seed 1 has the best *validation* greedy EDP/SCAR
-#: (0.9957 against 0.9977 and 0.9976, held-out validation scenarios), so it is the one shipped.
-SHIPPED_SEED = 1
+#: Of the config's three benchmark seeds (0, 1, 2), seed 2 has the best *validation* greedy EDP/SCAR
+#: (0.9963 against 0.9971 and 0.9966, held-out validation scenarios), so it is the one shipped.
+SHIPPED_SEED = 2
 MAX_BYTES = 5 * 1024 * 1024
 
 

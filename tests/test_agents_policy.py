@@ -27,18 +27,16 @@ def _ev(sc: str, cost_model) -> Evaluator:
 
 
 def test_local_search_improves_on_the_greedy_rollout_within_its_budget(cost_model):
-    # sc4: the shipped agent's greedy rollout ties SCAR; the alternative it ranks first at one
-    # decision is ~1.7% better (results/agents/README.md).
-    ev = _ev("sc4", cost_model)
-    scar = ev.evaluate(make_policy("scar").schedule(_ev("sc4", cost_model))).edp_js
+    # sc5: the shipped agent's greedy rollout is 0.3% worse than SCAR; taking one decision back to
+    # SCAR's choice (the search's first neighbours) recovers it (results/agents/README.md).
+    ev = _ev("sc5", cost_model)
     sched = PPOPolicy(None, samples=4, improve="local").schedule(ev, seed=0)
     m = sched.meta
     res = ev.evaluate(sched)
     assert m["improve"] == "local" and 1 < m["rollouts"] <= 4 and len(m["trace"]) == m["rollouts"]
     assert res.edp_js == pytest.approx(m["best_objective"])
-    assert m["greedy_edp_js"] == pytest.approx(scar, rel=1e-3)
-    assert res.edp_js < 0.99 * m["greedy_edp_js"]
-    assert m["best_rollout"] > 0 and m["evaluations"] > 0
+    assert res.edp_js < m["greedy_edp_js"] and m["best_rollout"] > 0
+    assert [v for _, v in m["trace"]][-1] == m["best_objective"] and m["evaluations"] == m["trace"][-1][0]
 
 
 def test_local_search_is_deterministic_and_greedy_only_is_the_greedy_rollout(cost_model):
