@@ -53,7 +53,7 @@ class ExpertConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ConfigError(name, f"expected an integer >= 1, got {v!r}", "use e.g. the defaults of ExpertConfig")
-        if not isinstance(self.lr, (int, float)) or not self.lr > 0:
+        if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not self.lr > 0:
             raise ConfigError("lr", f"expected a positive number, got {self.lr!r}", "use e.g. 1e-3")
 
 

@@ -16,15 +16,16 @@ Outputs (``--out``, default ``results/search``):
   EDP after ``evaluations`` on a log grid (SCAR: its single point), plus ``edp_vs_scar``;
 * ``sample_efficiency.png``: one panel per scenario, EDP vs evaluations (log x).
 
-**Agents.** Any file ``<out>/agents/<scenario>__<agent>.csv`` with columns
-``evaluations,edp`` (optionally ``seed``; one row per point, e.g. the best EDP of the agent's
-schedule after that many evaluator calls during training/inference) is read and drawn as an extra
-curve (median over seeds) and added to ``sample_efficiency.csv`` (``--agents-dir`` changes the
-directory). ``--agent SPEC`` (repeatable; ``ppo`` = the shipped agent, a model zip / run dir, or
-``window-ls``, the same search without a learned prior) writes those files first: the agent's greedy rollout then its policy-guided local search with
-``--agent-rollouts`` rollouts (default 64), the trace counting every evaluation it made, its env's
-SCAR run and candidate pools included. ``--reuse-traces`` reads the searches' curves from an earlier
-``sample_efficiency_traces.csv`` instead of running them again (to add an agent to the plot).
+**Agents.** Any file ``<out>/agents/<scenario>__<agent>.csv`` with columns ``evaluations,edp``
+(optionally ``seed``; one row per point, e.g. the best EDP of the agent's schedule after that many
+evaluator calls during training/inference) is read and drawn as an extra curve (median over seeds)
+and added to ``sample_efficiency.csv`` (``--agents-dir`` changes the directory). ``--agent SPEC``
+(repeatable; ``ppo`` = the shipped agent, a model zip / run dir, or ``window-ls``, the same search
+without a learned prior) writes those files first: the agent's greedy rollout then its policy-guided
+local search with ``--agent-rollouts`` rollouts (default 64), the trace counting every evaluation it
+made, its env's SCAR run and candidate pools included. ``--reuse-traces`` reads the searches' curves
+from an earlier ``sample_efficiency_traces.csv`` instead of running them again (to add an agent to
+the plot).
 
 Suite mode (``--suite``): ``sa`` and ``ga`` with ``--budget`` (default 10,000) evaluations against
 SCAR on every scenario of ``--scenarios`` (default sc1..sc10 with ``--suite``), one seed per search
@@ -141,7 +142,8 @@ def write_agent_traces(a) -> None:
             path = a.agents_dir / f"{sc}__{agent_label(spec)}.csv"
             write_csv(path, rows)
             print(f"{sc}: agent {spec}: greedy EDP {s.meta['greedy_edp_js']:.4g}, best {s.meta['best_objective']:.4g} "
-                  f"after {s.meta['evaluations']} evaluations ({s.meta['rollouts']} rollouts); wrote {path}", flush=True)
+                  f"after {s.meta['evaluations']} evaluations ({s.meta['rollouts']} rollouts); wrote {path}",
+                  flush=True)
 
 
 def reused_traces(path: Path, scenario: str) -> dict[str, list[list[list[float]]]]:

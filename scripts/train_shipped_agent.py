@@ -5,9 +5,10 @@
     python scripts/train_shipped_agent.py --timesteps 2000 --out /tmp/agent   # a quick dry run
 
 Steps: ``agents.train.train`` on ``configs/train/window_het_sides_relocate.yaml`` with seed 2 (the
-run directory goes to ``runs/ppo_mask/...``; about 11 minutes on one core), then ``best_model.zip`` (else ``final_model.zip``) and the resolved
-config are copied to ``agents/pretrained/<name>/{model.zip,config.yaml}`` and the size is checked
-(< 5 MB). The agent's README (results) is written by hand from ``scar-gym eval``.
+run directory goes to ``runs/ppo_mask/...``; about 9 minutes on one core), then ``best_model.zip``
+(else ``final_model.zip``) and the resolved config are copied to
+``agents/pretrained/<name>/{model.zip,config.yaml}`` and the size is checked (< 5 MB). The agent's
+README (results) is written by hand from ``scar-gym eval``.
 """
 
 from __future__ import annotations

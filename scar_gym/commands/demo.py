@@ -3,7 +3,8 @@
 Schedules paper scenario 4 (GPT-L, BERT-L, U-Net, ResNet-50) on the Het-Sides 3x3 MCM with SCAR,
 prints SCAR's schedule, then compares SCAR with the baselines, ``window-ls`` (the agents' search
 without learning) and the shipped PPO agent on the same scenario, all scored by the one evaluator;
-for the rollout-search policies the greedy rollout's EDP is printed beside the best kept. Any scenario and MCM can be given instead.
+for the rollout-search policies the greedy rollout's EDP is printed beside the best kept. Any
+scenario and MCM can be given instead.
 """
 
 from __future__ import annotations

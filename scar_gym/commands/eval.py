@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default=None, metavar="FILE", help="rows, leaderboard, seed split and versions")
     p.add_argument("--per-scenario", action="store_true", help="also print EDP/SCAR per scenario")
     p.add_argument("--samples", type=int, default=None,
-                   help="agents and window-ls: rollouts per schedule, the greedy one included (default 8; 1 = greedy only)")
+                   help="agents and window-ls: rollouts per schedule, greedy one included (default 8; 1 = greedy)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
                    help="agents and window-ls: how the extra rollouts are chosen (default local)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")

@@ -33,9 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, default=None, help="search policies: evaluation budget")
     p.add_argument("--seed", type=int, default=0, help="seed for stochastic policies (default 0)")
     p.add_argument("--samples", type=int, default=None,
-                   help="ppo: rollouts in total, the greedy one included (default 8; 1 = greedy only)")
+                   help="ppo, window-ls: rollouts in total, the greedy one included (default 8; 1 = greedy only)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
-                   help="ppo: how the extra rollouts are chosen (default local: the policy guides a local search)")
+                   help="ppo, window-ls: how the extra rollouts are chosen (default local: prior-guided local search)")
     p.add_argument("--energy", default=None, metavar="PRESET", help="on-chiplet energy preset (default maestro)")
     p.add_argument("--json", default=None, metavar="OUT", help="write the schedule and result (re-readable JSON)")
     p.add_argument("--gantt", default=None, metavar="PNG", help="write a Gantt chart of the schedule")
@@ -94,7 +94,7 @@ def schedule_cmd(args: argparse.Namespace) -> int:
     evals = schedule.meta.get("evaluations")
     print(f"scheduler_s  {schedule.meta['scheduler_s']:.3f}" + (f"  ({evals} cost-model evaluations)" if evals else "")
           + "  -- the paper gives no scheduler runtime; we publish ours")
-    if "greedy_edp_js" in schedule.meta:  # a learned policy: its single greedy rollout, beside the best kept
+    if "greedy_edp_js" in schedule.meta:  # a rollout-search policy: its greedy rollout, beside the best kept
         m = schedule.meta
         print(f"greedy_edp_js {m['greedy_edp_js']:.6g}  (greedy rollout alone; best of {m['rollouts']} rollouts "
               f"({m['improve']}) is rollout {m['best_rollout']})")
