@@ -113,6 +113,7 @@ class CandidatePools:
         self._pools: dict[tuple, list[WindowCandidate]] = {}
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
         self._relocated: dict[tuple, list[WindowCandidate]] = {}
+        self._pool_placements: dict[tuple, set[Assignment]] = {}
         self._class_list = [int(x) for x in self.mcm.class_of]
         self._hops_list = self.mcm.hops.tolist()
         self.class_lat = [t.latency_s[:, t.batch_index(b), :] for t, b in zip(self.ev.tables, self.ev.batches)]
@@ -182,9 +183,10 @@ class CandidatePools:
         return hit
 
     def relocated(self, window: WindowSpec, slot: int, taken: int, room: int, limit: int) -> list[WindowCandidate]:
-        """Up to ``limit`` relocations of blocked pool candidates onto the chiplets free under the
+        """The first ``limit`` relocations of blocked pool candidates onto the chiplets free under the
         bit mask ``taken`` (see the module docstring), best pool candidates first, one per
-        (segmentation, path signature), sorted like the pool. Cached per (window, slot, taken, room)."""
+        (segmentation, path signature), never a placement the pool itself holds, sorted like the
+        pool. Cached per (window, slot, taken, room)."""
         key = (window, slot, taken, room, limit)
         hit = self._relocated.get(key)
         if hit is not None:
@@ -196,8 +198,13 @@ class CandidatePools:
         seen: set[tuple] = set()
         out: list[WindowCandidate] = []
         m = window[slot][0]
-        for c in self.pool(window, slot):
-            if len(out) >= limit:
+        pool = self.pool(window, slot)
+        in_pool = self._pool_placements.get((window, slot))
+        if in_pool is None:
+            in_pool = self._pool_placements[(window, slot)] = {c.assignment for c in pool}
+        made = 0  # relocations made, those landing on a pool placement included: ``limit`` bounds the work
+        for c in pool:
+            if made >= limit:
                 break
             if not (c.mask & taken) or c.size > room or c.size > len(free):
                 continue
@@ -227,8 +234,10 @@ class CandidatePools:
                 if sig in seen:
                     continue
                 seen.add(sig)
+                made += 1
                 a = Assignment(m, tuple(Segment(lo, hi, ch) for (lo, hi), ch in zip(bounds, chips)))
-                out.append(candidate_of(self.ev, a, self.objective))
+                if a not in in_pool:  # landed on a placement the pool offers already: no second slot
+                    out.append(candidate_of(self.ev, a, self.objective))
         out.sort(key=lambda x: (x.value, x.size))
         self._relocated[key] = out
         return out

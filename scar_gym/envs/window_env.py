@@ -289,20 +289,14 @@ class WindowEnv(ScarEnvBase):
         feasible: list[WindowCandidate] = []
         best_per_size: dict[int, WindowCandidate] = {}
         stream = self._pools.pool(self._win, self._k)
-        seen: set[Assignment] | None = None
         if self.relocate and taken:
             moved = self._pools.relocated(self._win, self._k, taken, room, self.relocate)
             stream = heapq.merge(stream, moved, key=lambda c: (c.value, c.size))
-            seen = set()  # a relocation can land exactly on a placement the pool already offers
         for c in stream:
             if c.mask & taken or c.size > room:
                 continue
             if anchor is not None and c.mask == anchor.mask and c.assignment == anchor.assignment:
                 continue
-            if seen is not None:
-                if c.assignment in seen:
-                    continue
-                seen.add(c.assignment)
             if len(feasible) < self.k_max:
                 feasible.append(c)
             if c.size not in best_per_size:
