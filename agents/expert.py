@@ -62,13 +62,14 @@ class _Instance:
 
     def __init__(self, policy, scenario: Any, mcm, cost_model):
         from scar_gym.evaluator import Evaluator
-        from scar_gym.policies.registry import make_policy
 
         self.id = scenario.id
         self.evaluator = Evaluator.from_scenario(scenario, mcm, cost_model=cost_model)
         self.env = policy.make_env(self.evaluator)
         self.env.reset(seed=0)
-        self.scar = self.evaluator.score(make_policy("scar").schedule(self.evaluator, seed=0))
+        # SCAR's schedule as the env computed it (Window-v0 already ran SCAR for its windows and slot 0),
+        # scored by this evaluator like every rollout
+        self.scar = self.evaluator.score(self.env.scenario_data.policy_schedule("scar")[0], check=True)
         self.target: list[int] | None = None
         self.target_score = math.inf
 

@@ -92,8 +92,7 @@ def build_policy(spec: str, **kwargs: Any):
     """A policy from a registry name, ``ppo:PATH``, or a path to a model zip / run dir (an agent)."""
     from scar_gym.policies.registry import POLICIES, make_policy
 
-    base = spec.split(":", 1)[0]
-    if base not in POLICIES and (spec.endswith(".zip") or Path(spec).is_dir()):
+    if spec.split(":", 1)[0] not in POLICIES and is_agent(spec):
         spec = f"ppo:{spec}"
     return make_policy(spec, **kwargs)
 

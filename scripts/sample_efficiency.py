@@ -123,10 +123,11 @@ def read_agents(agents_dir: Path, scenario: str) -> dict[str, list[list[float]]]
 
 
 def agent_label(spec: str) -> str:
-    if spec in ("ppo", "window-ls"):
-        return spec
-    p = Path(spec.split(":", 1)[-1])
-    return f"ppo-{p.parent.name}-{p.stem}" if p.suffix == ".zip" else f"ppo-{p.name}"
+    """The leaderboard's short name as a file-name part: ``runs/x/s0/best_model.zip`` -> ``ppo-s0-best_model``."""
+    from scar_gym.benchmark import is_agent, policy_label
+
+    full = f"ppo:{spec}" if ":" not in spec and spec != "ppo" and is_agent(spec) else spec
+    return policy_label(full).replace(":", "-").replace("/", "-")
 
 
 def write_agent_traces(a) -> None:

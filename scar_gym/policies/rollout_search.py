@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from scar_gym.errors import ConfigError
-from scar_gym.evaluator import Evaluator
+from scar_gym.evaluator import Evaluator, ScheduleResult
 from scar_gym.policies.base import Policy
 from scar_gym.schedule import Schedule
 
@@ -64,6 +64,7 @@ class _Rollout:
 @dataclass
 class SearchResult:
     greedy: _Rollout
+    greedy_result: ScheduleResult
     best: _Rollout
     best_rollout: int  # index of the best among the rollouts made (0 = the greedy one)
     rollouts: int
@@ -168,7 +169,8 @@ class RolloutSearchPolicy(Policy):
             return env.evaluator.num_evaluations - e0 + evaluator.num_evaluations - n0
 
         greedy = best = self._rollout(env)
-        greedy.score = evaluator.score(greedy.schedule, check=True)
+        greedy_result = evaluator.evaluate(greedy.schedule, check=True)
+        greedy.score = greedy_result.objective(evaluator.objective)
         trace = [[used(), greedy.score]]
         rng = np.random.default_rng(0 if seed is None else seed)
         tried: set[tuple[int, ...]] = set()
@@ -190,7 +192,7 @@ class RolloutSearchPolicy(Policy):
                 if self.improve == "local":
                     queue = self._neighbours(best, tried)
             trace.append([used(), best.score])
-        return SearchResult(greedy, best, best_k, n_rollouts, trace)
+        return SearchResult(greedy, greedy_result, best, best_k, n_rollouts, trace)
 
     def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
         t0 = time.perf_counter()
@@ -200,7 +202,7 @@ class RolloutSearchPolicy(Policy):
         t2 = time.perf_counter()
         setup_evals = env.evaluator.num_evaluations  # a fresh env: all of them are the setup's
         res = self.search(env, evaluator, seed)
-        greedy_res = evaluator.evaluate(res.greedy.schedule, check=False)
+        greedy_res = res.greedy_result
         t3 = time.perf_counter()
         env.close()
         meta = {
