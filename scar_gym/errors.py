@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class ScarGymError(Exception):
     """Base class of every error scar-gym raises on purpose."""
@@ -55,6 +57,8 @@ def require_positive(value, field: str, file: str | None = None, integer: bool =
         kind = "a positive integer" if integer else "a positive number"
         raise ConfigError(field, f"expected {kind}, got {value!r} ({type(value).__name__})",
                           f"write {field} as {kind}", file)
+    if not math.isfinite(value):  # NaN slips through "<= 0" and infinity through everything
+        raise ConfigError(field, f"must be a finite number, got {value!r}", f"set {field} to a positive value", file)
     if value <= 0:
         raise ConfigError(field, f"must be > 0, got {value!r}", f"set {field} to a positive value", file)
     return value

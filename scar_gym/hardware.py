@@ -59,17 +59,24 @@ class PackageSpec:
 
 @dataclass(frozen=True)
 class ChipletSpec:
-    """One chiplet class: a dataflow, a PE array and its memories.
+    """One chiplet class: a dataflow, a PE array, its memories and bandwidths.
 
     Attributes:
         dataflow: ``nvd``, ``shi`` or ``eye``.
-        num_pes: processing elements (MAC units).
+        num_pes: processing elements (MAC units, one MAC per cycle).
         l2_bytes: shared on-chiplet buffer (10 MB in Table II).
-        l1_bytes_per_pe: private PE buffer, used by the dataflow model to decide whether a tile's
-            inputs stay resident.
-        cluster_size: PEs in one cluster (the inner spatial dimension). ``None``: 64 for NVD
-            (NVDLA's atomic-C), ``sqrt(num_pes)`` for Shi and Eye (a square PE array).
-        l2_bandwidth_bytes_per_cycle: L2 -> L1 bandwidth. ``None``: ``num_pes / 16``.
+        l1_bytes_per_pe: private PE buffer (the ``legacy`` cost template keeps a Shi tile's inputs
+            resident when they fit).
+        cluster_size: PEs in one cluster (the inner spatial dimension). ``None``: MAESTRO's
+            templates, 64 for NVD (input channels per cluster) and 8 for Shi (output columns per
+            PE row, a ``(P/8) x 8`` array); ``sqrt(num_pes)`` for Eye.
+        noc_bw: L2 -> PE (NoC) bandwidth in elements per cycle. ``None``: the cost preset's
+            (unconstrained in ``maestro`` and ``paper``).
+        offchip_bw: off-chip -> L2 bandwidth in elements per cycle, the refill of every L2 tile
+            that MAESTRO charges per iteration. ``None``: the cost preset's (``paper`` sets one,
+            ``maestro`` leaves it unconstrained).
+        noc_hop_cycles: NoC head latency per transfer, in cycles (MAESTRO's ``noc_hop_latency``;
+            1 in the reference configurations).
     """
 
     dataflow: str
@@ -77,7 +84,9 @@ class ChipletSpec:
     l2_bytes: int = 10 * 1024 * 1024
     l1_bytes_per_pe: int = 512
     cluster_size: int | None = None
-    l2_bandwidth_bytes_per_cycle: float | None = None
+    noc_bw: float | None = None
+    offchip_bw: float | None = None
+    noc_hop_cycles: int = 1
 
     def __post_init__(self) -> None:
         if self.dataflow not in DATAFLOWS:
@@ -91,31 +100,63 @@ class ChipletSpec:
             if self.num_pes % self.cluster_size:
                 raise ConfigError("chiplet.cluster_size", f"{self.cluster_size} does not divide num_pes={self.num_pes}",
                                   "choose a divisor of num_pes")
-        if self.l2_bandwidth_bytes_per_cycle is not None:
-            require_positive(self.l2_bandwidth_bytes_per_cycle, "chiplet.l2_bandwidth_bytes_per_cycle", integer=False)
+        for f in ("noc_bw", "offchip_bw"):
+            if getattr(self, f) is not None:
+                require_positive(getattr(self, f), f"chiplet.{f}", integer=False)
+        if (not isinstance(self.noc_hop_cycles, int) or isinstance(self.noc_hop_cycles, bool)
+                or self.noc_hop_cycles < 0):
+            raise ConfigError("chiplet.noc_hop_cycles", f"expected an integer >= 0, got {self.noc_hop_cycles!r}",
+                              "write the NoC hop latency in whole cycles, e.g. 1")
 
     @property
     def cluster(self) -> int:
-        """PEs per cluster (inner spatial dimension)."""
+        """PEs per cluster (inner spatial dimension); MAESTRO's template sizes by default."""
         if self.cluster_size is not None:
             return self.cluster_size
         if self.dataflow == "nvd":
             return min(64, self.num_pes)
-        side = int(math.isqrt(self.num_pes))
-        while self.num_pes % side:
-            side -= 1
-        return side
+        if self.dataflow == "shi":
+            return min(8, self.num_pes)
+        return square_side(self.num_pes)
 
     @property
     def num_clusters(self) -> int:
         return self.num_pes // self.cluster
 
-    @property
-    def l2_bandwidth(self) -> float:
-        """L2 -> L1 bytes per cycle."""
-        if self.l2_bandwidth_bytes_per_cycle is not None:
-            return float(self.l2_bandwidth_bytes_per_cycle)
-        return max(1.0, self.num_pes / 16)
+
+def square_side(num_pes: int) -> int:
+    """The largest divisor of ``num_pes`` not above its square root (a near-square PE array)."""
+    side = int(math.isqrt(num_pes))
+    while num_pes % side:
+        side -= 1
+    return side
+
+
+#: Chiplet fields an MCM may set for all classes, or per dataflow under ``nvd:``/``shi:``/``eye:``.
+CHIPLET_FIELDS = ("l2_bytes", "l1_bytes_per_pe", "cluster_size", "noc_bw", "offchip_bw", "noc_hop_cycles")
+
+
+def check_chiplet_fields(chiplet: Any, file: str | None = None) -> dict[str, Any]:
+    """Validate an MCM's ``chiplet`` mapping (shared fields and per-dataflow overrides)."""
+    if not isinstance(chiplet, dict):
+        raise ConfigError("chiplet", "expected a mapping", "write chiplet fields as 'key: value'", file)
+    for key, value in chiplet.items():
+        if key == "l2_bandwidth_bytes_per_cycle":
+            raise ConfigError("chiplet.l2_bandwidth_bytes_per_cycle", "replaced by noc_bw",
+                              "write noc_bw in elements per cycle (bytes per cycle / bytes_per_element)", file)
+        if key in DATAFLOWS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"chiplet.{key}", "expected a mapping of chiplet fields for this dataflow",
+                                  f"write e.g. '{key}: {{offchip_bw: 128}}'", file)
+            bad = sorted(set(value) - set(CHIPLET_FIELDS))
+            if bad:
+                raise ConfigError(f"chiplet.{key}.{bad[0]}", "unknown chiplet field",
+                                  f"use one of {', '.join(CHIPLET_FIELDS)}", file)
+        elif key not in CHIPLET_FIELDS:
+            raise ConfigError(f"chiplet.{key}", "unknown chiplet field",
+                              f"use one of {', '.join(CHIPLET_FIELDS)}, or a dataflow name ({', '.join(DATAFLOWS)}) "
+                              "holding per-dataflow fields", file)
+    return dict(chiplet)
 
 
 def parse_layout(layout: str | list[str] | tuple[str, ...], field: str = "layout", file: str | None = None) -> tuple[str, ...]:
@@ -156,8 +197,10 @@ class MCM:
         topology: ``mesh`` or ``tri``.
         num_pes: PEs per chiplet; ``None`` means "from the scenario's domain" (see :meth:`for_domain`)
             and is resolved to 4096 when a concrete number is needed without a domain.
-        chiplet: overrides for every chiplet (memory, cluster size, bandwidth); its ``dataflow`` and
-            ``num_pes`` are ignored in favour of the layout and ``num_pes``.
+        chiplet: chiplet fields (:data:`CHIPLET_FIELDS`: memory, cluster size, NoC and off-chip
+            bandwidth) for every class, and per-dataflow overrides under ``nvd``/``shi``/``eye``
+            (``{"offchip_bw": 256, "shi": {"noc_bw": 64}}``); the dataflow comes from the layout
+            and the PE count from ``num_pes``.
         package: package-level constants.
     """
 
@@ -175,10 +218,7 @@ class MCM:
             raise ConfigError("topology", f"unknown topology {self.topology!r}", f"use one of {', '.join(TOPOLOGIES)}")
         if self.num_pes is not None:
             require_positive(self.num_pes, "num_pes")
-        allowed = {"l2_bytes", "l1_bytes_per_pe", "cluster_size", "l2_bandwidth_bytes_per_cycle"}
-        unknown = sorted(set(self.chiplet) - allowed)
-        if unknown:
-            raise ConfigError(f"chiplet.{unknown[0]}", "unknown chiplet field", f"use one of {', '.join(sorted(allowed))}")
+        check_chiplet_fields(self.chiplet)
         # Validate the chiplet fields now rather than at first use.
         for df in set(self.dataflows):
             self.spec_for(df)
@@ -216,7 +256,16 @@ class MCM:
         return self.num_pes if self.num_pes is not None else DOMAIN_PES["datacenter"]
 
     def spec_for(self, dataflow: str) -> ChipletSpec:
-        return ChipletSpec(dataflow=dataflow, num_pes=self.pes, **self.chiplet)
+        shared = {k: v for k, v in self.chiplet.items() if k not in DATAFLOWS}
+        fields = {**shared, **self.chiplet.get(dataflow, {})}
+        try:
+            return ChipletSpec(dataflow=dataflow, num_pes=self.pes, **fields)
+        except ConfigError as e:
+            if dataflow in self.chiplet and e.field.startswith("chiplet."):
+                name = e.field.split(".", 1)[1]
+                if name in self.chiplet[dataflow]:
+                    raise ConfigError(f"chiplet.{dataflow}.{name}", e.problem, e.fix) from None
+            raise
 
     @cached_property
     def classes(self) -> tuple[ChipletSpec, ...]:
@@ -346,9 +395,7 @@ def mcm_from_dict(data: Any, file: str | None = None, default_name: str | None =
     if not name:
         raise ConfigError("name", "missing", "add 'name: my-mcm'", file)
     layout = parse_layout(data["layout"], "layout", file)
-    chiplet = data.get("chiplet") or {}
-    if not isinstance(chiplet, dict):
-        raise ConfigError("chiplet", "expected a mapping", "write chiplet fields as 'key: value'", file)
+    chiplet = check_chiplet_fields(data.get("chiplet") or {}, file)
     package_data = data.get("package") or {}
     if not isinstance(package_data, dict):
         raise ConfigError("package", "expected a mapping", "write package fields as 'key: value'", file)

@@ -1,4 +1,7 @@
-"""The per-layer cost model against hand computations (formulas: scar_gym/costmodel/dataflow.py docstring).
+"""The ``legacy`` per-layer template against hand computations (formulas: scar_gym/costmodel/dataflow.py).
+
+The default template (MAESTRO's mappings) has its own hand-computed tests in
+``tests/test_costmodel_maestro.py``; the legacy one stays reachable as the ``legacy`` preset.
 
 Every expected number below is worked out in the comments from the docstring's formulas, on a
 16-PE chiplet in 4 clusters of 4 (Shi/Eye: a 4 x 4 array, rows = 4, cols = 4) with an L2 -> L1
@@ -19,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scar_gym.costmodel.dataflow import LayerArrays, layer_costs
+from scar_gym.costmodel.dataflow import LayerArrays, layer_costs, legacy_cluster, legacy_l2_bandwidth_bytes
 from scar_gym.costmodel.energy import ENERGY_PRESETS, EnergyPreset, get_energy_preset
 from scar_gym.costmodel.tables import CostModel, divisors
 from scar_gym.errors import UnknownNameError
@@ -38,7 +41,7 @@ DWCONV = dwconv("d", 8, 6, 6, 3)
 
 
 def spec(dataflow: str, **kw) -> ChipletSpec:
-    kw.setdefault("l2_bandwidth_bytes_per_cycle", 4)
+    kw.setdefault("noc_bw", 4)
     return ChipletSpec(dataflow, 16, cluster_size=4, **kw)
 
 
@@ -93,10 +96,10 @@ def test_conv_nvd_batch_reuses_weights():
 
 def test_conv_nvd_bandwidth_bound():
     # 1 byte/cycle: ceil(1233 / 1) = 1233 > 900 steps, so latency is the L2 bound.
-    got = cost(CONV, "nvd", l2_bandwidth_bytes_per_cycle=1)
+    got = cost(CONV, "nvd", noc_bw=1)
     assert (got["compute_cycles"], got["latency_cycles"]) == (900, 1233)
     # The ceil: 1233 / 2 = 616.5 -> 617 < 900 is still compute bound, so use 1.35 B/cycle: 913.3 -> 914.
-    got = cost(CONV, "nvd", l2_bandwidth_bytes_per_cycle=1.35)
+    got = cost(CONV, "nvd", noc_bw=1.35)
     assert got["latency_cycles"] == 914
 
 
@@ -212,9 +215,15 @@ def test_vectorised_over_layers_and_batches_matches_single_calls():
 
 
 def test_default_cluster_and_bandwidth():
+    # MAESTRO's templates: 64 input channels per NVD cluster, 8 output columns per Shi PE row.
     assert ChipletSpec("nvd", 4096).cluster == 64 and ChipletSpec("nvd", 4096).num_clusters == 64
-    assert ChipletSpec("shi", 256).cluster == 16 and ChipletSpec("shi", 256).l2_bandwidth == 16.0
-    assert ChipletSpec("eye", 16).l2_bandwidth == 1.0
+    assert ChipletSpec("shi", 256).cluster == 8 and ChipletSpec("shi", 256).num_clusters == 32
+    assert ChipletSpec("eye", 256).cluster == 16
+    # The legacy template keeps its square Shi array and its PEs/16 bytes per cycle default.
+    assert legacy_cluster(ChipletSpec("shi", 256)) == 16 and legacy_cluster(ChipletSpec("shi", 32)) == 4
+    assert legacy_l2_bandwidth_bytes(ChipletSpec("shi", 256)) == 16.0
+    assert legacy_l2_bandwidth_bytes(ChipletSpec("eye", 16)) == 1.0
+    assert legacy_l2_bandwidth_bytes(ChipletSpec("nvd", 16, noc_bw=3), bytes_per_element=2) == 6.0
 
 
 # -- energy presets ----------------------------------------------------------------------------
@@ -259,19 +268,19 @@ def test_cache_shared_for_equal_shapes():
 def test_cache_not_shared_between_presets():
     a = chain("a", [CONV])
     s = spec("nvd")
-    m, e = CostModel("maestro"), CostModel("eyeriss")
+    m, e = CostModel("legacy", energy="maestro"), CostModel("legacy", energy="eyeriss")
     cm_m, cm_e = m.layer_costs(a, s, (1,)), e.layer_costs(a, s, (1,))
     assert cm_m is not cm_e
     assert float(cm_m.energy_pj[0, 0]) == pytest.approx(11482.218)
     assert float(cm_e.energy_pj[0, 0]) == pytest.approx(6129.0)
     # Asking the eyeriss model again still gives eyeriss numbers (no cross-talk through a global cache).
-    assert float(CostModel("eyeriss").layer_costs(a, s, (1,)).energy_pj[0, 0]) == pytest.approx(6129.0)
+    assert float(CostModel("legacy", energy="eyeriss").layer_costs(a, s, (1,)).energy_pj[0, 0]) == pytest.approx(6129.0)
 
 
 def test_model_table_units_and_batches():
-    mcm = MCM("t", ("NS",), num_pes=16, chiplet={"cluster_size": 4, "l2_bandwidth_bytes_per_cycle": 4})
+    mcm = MCM("t", ("NS",), num_pes=16, chiplet={"cluster_size": 4, "noc_bw": 4})
     model = chain("t", [CONV, GEMM])
-    t = CostModel().model_table(model, mcm, 6)
+    t = CostModel("legacy").model_table(model, mcm, 6)
     assert t.batches == divisors(6) == (1, 2, 3, 6)
     assert t.latency_s.shape == (2, 4, 2)  # (classes N,S) x (batches) x (layers)
     # class 0 = nvd, batch 1: 900 and 135 cycles at 500 MHz
@@ -289,12 +298,15 @@ def test_model_table_units_and_batches():
 
 
 def test_bytes_per_element_scales_the_l2_bound_only():
-    # INT16: the GEMM's 540 L2 elements are 1080 bytes -> ceil(1080/4) = 270 cycles (135 for INT8);
-    # accesses and energy are counted in elements, so they do not change.
+    # The chiplet's noc_bw is in elements per cycle, so the bound does not change with the operand
+    # width; the legacy default (num_pes / 16 = 1 byte per cycle here) is in bytes: INT16 makes
+    # the GEMM's 540 L2 elements 1080 bytes -> 1080 cycles (540 for INT8). Accesses and energy
+    # are counted in elements, so they do not change.
     arr = LayerArrays.from_layers([GEMM])
-    c1 = layer_costs(arr, spec("nvd"), [1], MAESTRO, bytes_per_element=1)
-    c2 = layer_costs(arr, spec("nvd"), [1], MAESTRO, bytes_per_element=2)
-    assert (c1.latency_cycles[0, 0], c2.latency_cycles[0, 0]) == (135, 270)
+    by_elements = [layer_costs(arr, spec("nvd"), [1], MAESTRO, bytes_per_element=b) for b in (1, 2)]
+    assert [c.latency_cycles[0, 0] for c in by_elements] == [135, 135]
+    c1, c2 = (layer_costs(arr, spec("nvd", noc_bw=None), [1], MAESTRO, bytes_per_element=b) for b in (1, 2))
+    assert (c1.latency_cycles[0, 0], c2.latency_cycles[0, 0]) == (540, 1080)
     assert c1.energy_pj[0, 0] == c2.energy_pj[0, 0]
 
 

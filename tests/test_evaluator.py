@@ -1,7 +1,10 @@
 """The shared Evaluator against hand computations (model: scar_gym/evaluator.py docstring).
 
 Most tests use one layer shape, ``gemm(4 tokens, 8 -> 8)``, on 16-PE NVD chiplets (4 clusters of 4)
-with an L2 bandwidth high enough never to bind. Per sample that layer has 32 input bytes, 32 output
+with an L2 bandwidth high enough never to bind. The per-layer costs come from the ``legacy``
+template, whose numbers are easy to work out by hand; what is tested here is the evaluator's
+composition of them, which does not depend on the template (``tests/test_costmodel_maestro.py``
+checks the default template's per-layer numbers). Per sample that layer has 32 input bytes, 32 output
 bytes and 64 weight bytes (INT8), and
 
     steps = ceil(8/4) * ceil(8/4) * n * 4 tokens = 16 n cycles = 32 n ns at 500 MHz.
@@ -17,6 +20,7 @@ import json
 
 import pytest
 
+from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError, ScheduleError
 from scar_gym.evaluator import Evaluator, objective_value
 from scar_gym.hardware import MCM, mcm_from_dict
@@ -33,13 +37,18 @@ IN, OUT, W = 32, 32, 64  # bytes per sample of one gemm(4, 8, 8); weights
 BIG_L2 = 10 * 1024 * 1024
 
 
+def evaluator(*args, **kwargs) -> Evaluator:
+    kwargs.setdefault("cost_model", CostModel("legacy"))
+    return Evaluator(*args, **kwargs)
+
+
 def layer(name: str):
     return gemm(name, 4, 8, 8)
 
 
 def nvd_mcm(layout=("NNN", "NNN", "NNN"), l2_bytes=BIG_L2) -> MCM:
     return MCM("t", layout, num_pes=16,
-               chiplet={"cluster_size": 4, "l2_bandwidth_bytes_per_cycle": 1024, "l2_bytes": l2_bytes})
+               chiplet={"cluster_size": 4, "noc_bw": 1024, "l2_bytes": l2_bytes})
 
 
 def compute_s(n: int) -> float:
@@ -67,7 +76,7 @@ def single(model: int, start: int, stop: int, cuts, chiplets) -> Assignment:
 def test_two_segment_pipeline_by_hand():
     # L2 = 192 B: each segment holds 64 B of weights and b' samples of its peak footprint
     # (32 in + 32 out = 64 B/sample): b' <= (192 - 64) / 64 = 2, the largest divisor of b = 4 -> b' = 2.
-    ev = Evaluator([chain("m", [layer("l0"), layer("l1")])], [4], nvd_mcm(l2_bytes=192))
+    ev = evaluator([chain("m", [layer("l0"), layer("l1")])], [4], nvd_mcm(l2_bytes=192))
     r = ev.evaluate(one_window(single(0, 0, 2, [1], [3, 4])))  # chiplet 3: side column; 4: middle
     m = r.windows[0].models[0]
     assert m.minibatch == 2
@@ -102,15 +111,15 @@ def test_minibatch_follows_l2_size():
     model = chain("m", [layer("l0"), layer("l1")])
     sched = one_window(single(0, 0, 2, [1], [3, 4]))
     # One byte less: (191 - 64) / 64 = 1.98 -> b' = 1, four mini-batches.
-    m = Evaluator([model], [4], nvd_mcm(l2_bytes=191)).evaluate(sched).windows[0].models[0]
+    m = evaluator([model], [4], nvd_mcm(l2_bytes=191)).evaluate(sched).windows[0].models[0]
     stage1 = compute_s(1) + (OUT / NOP_BW + HOP_S) + (OUT / DRAM_BW + HOP_S + DRAM_S)
     stage0 = compute_s(1) + IN / DRAM_BW + DRAM_S
     assert m.minibatch == 1
     assert m.latency_s == pytest.approx(236 * NS + stage0 + stage1 + 3 * stage1)
     # Weights alone overflow: at least 1.
-    assert Evaluator([model], [4], nvd_mcm(l2_bytes=32)).evaluate(sched).windows[0].models[0].minibatch == 1
+    assert evaluator([model], [4], nvd_mcm(l2_bytes=32)).evaluate(sched).windows[0].models[0].minibatch == 1
     # Plenty of memory: the whole batch at once, no repetition term: 236 + 330 + 401.28 ns.
-    m = Evaluator([model], [4], nvd_mcm()).evaluate(sched).windows[0].models[0]
+    m = evaluator([model], [4], nvd_mcm()).evaluate(sched).windows[0].models[0]
     assert m.minibatch == 4
     assert m.latency_s == pytest.approx(967.28 * NS)
 
@@ -119,7 +128,7 @@ def test_minibatch_follows_l2_size():
 
 def test_dram_transfer_from_the_middle_column():
     model = chain("m", [layer("l0")])
-    ev = Evaluator([model], [1], nvd_mcm())
+    ev = evaluator([model], [1], nvd_mcm())
     mid = ev.evaluate(one_window(single(0, 0, 1, [], [4]))).windows[0].models[0]
     side = ev.evaluate(one_window(single(0, 0, 1, [], [3]))).windows[0].models[0]
     # Middle column: input read = 32 B / 64 GB/s + 1 hop + 200 ns = 0.5 + 35 + 200 = 235.5 ns; output the same;
@@ -141,7 +150,7 @@ def test_dram_transfer_from_the_middle_column():
 def test_nop_energy_is_bits_times_hops(dst, hops):
     # Segment 0 on chiplet 0, segment 1 on ``dst`` (XY hops from 0). Only outer-column chiplets
     # have 0 DRAM hops, so subtract the side hops of ``dst`` (output + weights) when it is in the middle.
-    ev = Evaluator([chain("m", [layer("l0"), layer("l1")])], [3], nvd_mcm())
+    ev = evaluator([chain("m", [layer("l0"), layer("l1")])], [3], nvd_mcm())
     r = ev.evaluate(one_window(single(0, 0, 2, [1], [0, dst])))
     side = ev.mcm.dram_hops[dst]
     assert ev.mcm.hops[0, dst] == hops
@@ -165,7 +174,7 @@ def test_skip_edges_counted_once_per_consuming_segment():
     # 2x2 mesh (every column is a side column: no DRAM hops). Segments A=[l0] on 0, B=[l1, l2] on 1,
     # C=[l3] on 3. hops(0,1) = 1, hops(0,3) = 2, hops(1,3) = 1.
     # l0's output goes to B once (l1 and l2 both read it there) and to C once; l2 goes to C.
-    ev = Evaluator([skip_model()], [1], nvd_mcm(("NN", "NN")))
+    ev = evaluator([skip_model()], [1], nvd_mcm(("NN", "NN")))
     r = ev.evaluate(one_window(single(0, 0, 4, [1, 3], [0, 1, 3])))
     assert r.nop_j == pytest.approx((OUT * 1 + OUT * 2 + OUT * 1) * 8 * 2.04 * PJ)
     st = r.windows[0].models[0].stage_latency_s
@@ -180,7 +189,7 @@ def test_skip_edges_counted_once_per_consuming_segment():
 def test_skip_edges_across_windows_go_through_dram_once_per_segment():
     # Window 0: A=[l0] on 0. Window 1: B=[l1, l2] on 1, C=[l3] on 3.
     # l0's output is written to DRAM once in window 0 and read once by B and once by C in window 1.
-    ev = Evaluator([skip_model()], [2], nvd_mcm(("NN", "NN")))
+    ev = evaluator([skip_model()], [2], nvd_mcm(("NN", "NN")))
     s = Schedule((Window((single(0, 0, 1, [], [0]),)), Window((single(0, 1, 4, [3], [1, 3]),))))
     r = ev.evaluate(s)
     activations = IN + OUT + OUT + OUT + OUT  # input, l0 write, l0 read by B, l0 read by C, l3 write
@@ -197,7 +206,7 @@ def test_window_barrier_and_model_finish_times():
     # 320 B in and out. Window 0: m0 l0 on chiplet 0, m1 on chiplet 2. Window 1: m0 l1 on chiplet 0.
     m0 = chain("m0", [layer("l0"), layer("l1")])
     m1 = chain("m1", [gemm("big", 40, 8, 8)])
-    ev = Evaluator([m0, m1], [1, 1], nvd_mcm())
+    ev = evaluator([m0, m1], [1, 1], nvd_mcm())
     s = Schedule((Window((single(0, 0, 1, [], [0]), single(1, 0, 1, [], [2]))),
                   Window((single(0, 1, 2, [], [0]),))))
     r = ev.evaluate(s)
@@ -218,7 +227,7 @@ def test_window_barrier_and_model_finish_times():
 def test_energy_breakdown_sums_and_edp():
     m0 = chain("m0", [layer("l0"), layer("l1"), layer("l2")])
     m1 = skip_model()
-    ev = Evaluator([m0, m1], [4, 2], nvd_mcm(l2_bytes=200))
+    ev = evaluator([m0, m1], [4, 2], nvd_mcm(l2_bytes=200))
     s = Schedule((Window((single(0, 0, 2, [1], [3, 4]), single(1, 0, 2, [1], [0, 1]))),
                   Window((single(0, 2, 3, [], [8]), single(1, 2, 4, [3], [5, 2])))))
     r = ev.evaluate(s)
@@ -242,8 +251,8 @@ def test_energy_breakdown_sums_and_edp():
 
 
 def test_memo_returns_identical_results():
-    ev = Evaluator([chain("m", [layer("l0"), layer("l1")])], [4], nvd_mcm(l2_bytes=192))
-    cold = Evaluator([chain("m", [layer("l0"), layer("l1")])], [4], nvd_mcm(l2_bytes=192), cache_size=0)
+    ev = evaluator([chain("m", [layer("l0"), layer("l1")])], [4], nvd_mcm(l2_bytes=192))
+    cold = evaluator([chain("m", [layer("l0"), layer("l1")])], [4], nvd_mcm(l2_bytes=192), cache_size=0)
     s = one_window(single(0, 0, 2, [1], [3, 4]))
     a, b = ev.evaluate(s), ev.evaluate(s)
     assert ev.num_evaluations == 1 and a.to_dict() == b.to_dict() == cold.evaluate(s).to_dict()
@@ -255,7 +264,7 @@ def test_memo_returns_identical_results():
 
 def test_schedule_json_round_trip(tmp_path):
     mcm = nvd_mcm(l2_bytes=192)
-    ev = Evaluator([chain("m", [layer("l0"), layer("l1")])], [4], mcm)
+    ev = evaluator([chain("m", [layer("l0"), layer("l1")])], [4], mcm)
     s = Schedule((Window((single(0, 0, 1, [], [3]),)), Window((single(0, 1, 2, [], [4]),))),
                  meta={"policy": "hand", "seed": 3})
     r = ev.evaluate(s)
@@ -267,7 +276,7 @@ def test_schedule_json_round_trip(tmp_path):
     assert scen2 == scenario
     mcm_back = mcm_from_dict(mcm2)
     assert mcm_back.layout == mcm.layout and mcm_back.chiplet == mcm.chiplet and mcm_back.num_pes == 16
-    assert Evaluator([chain("m", [layer("l0"), layer("l1")])], [4], mcm_back).evaluate(s2).to_dict() == r.to_dict()
+    assert evaluator([chain("m", [layer("l0"), layer("l1")])], [4], mcm_back).evaluate(s2).to_dict() == r.to_dict()
     doc = json.loads(path.read_text())
     assert doc["format"] == "scar-gym-schedule/1" and doc["result"]["latency_s"] == r.latency_s
 
@@ -374,7 +383,7 @@ def test_allow_partial():
 
 
 def test_evaluator_validates_by_default():
-    ev = Evaluator([chain("m", [layer("l0"), layer("l1")])], [1], nvd_mcm())
+    ev = evaluator([chain("m", [layer("l0"), layer("l1")])], [1], nvd_mcm())
     with pytest.raises(ScheduleError, match="unscheduled layers"):
         ev.evaluate(one_window(single(0, 0, 1, [], [0])))
     assert ev.evaluate(one_window(single(0, 0, 1, [], [0])), allow_partial=True).latency_s > 0
@@ -391,16 +400,16 @@ def test_from_cuts_mismatch():
 def test_evaluator_rejects_bad_batches():
     m = chain("m", [layer("l0")])
     with pytest.raises(ConfigError, match="2 batches for 1 models"):
-        Evaluator([m], [1, 2], nvd_mcm())
+        evaluator([m], [1, 2], nvd_mcm())
     with pytest.raises(ConfigError, match="batch of m: must be a positive integer, got 0"):
-        Evaluator([m], [0], nvd_mcm())
+        evaluator([m], [0], nvd_mcm())
 
 
 def test_weights_larger_than_l2_stream_once_per_minibatch():
     # L2 = 100 B: a segment of two layers holds 128 B of weights, more than fits beside one sample
     # (128 + 64 > 100), so it streams: it keeps one layer's 64 B of weights and b' samples of 64 B:
     # b' <= (100 - 64) / 64 < 1 -> b' = 1, and with b = 2 it reads its 128 B of weights twice.
-    ev = Evaluator([chain("m", [layer("l0"), layer("l1")])], [2], nvd_mcm(l2_bytes=100))
+    ev = evaluator([chain("m", [layer("l0"), layer("l1")])], [2], nvd_mcm(l2_bytes=100))
     m = ev.evaluate(one_window(single(0, 0, 2, [], [0]))).windows[0].models[0]
     assert m.minibatch == 1
     assert m.weight_load_s == 0.0  # nothing is preloaded: weights arrive with every mini-batch
@@ -412,7 +421,7 @@ def test_weights_larger_than_l2_stream_once_per_minibatch():
     # DRAM bytes: weights 2 x 128, activations 2 samples x (32 in + 32 out).
     assert m.dram_j == pytest.approx((2 * 2 * W + 2 * (IN + OUT)) * 8 * E_DRAM, rel=1e-12)
     # With room for the weights (default 10 MB L2) they are read once and preloaded.
-    big = Evaluator([chain("m", [layer("l0"), layer("l1")])], [2], nvd_mcm())
+    big = evaluator([chain("m", [layer("l0"), layer("l1")])], [2], nvd_mcm())
     mb = big.evaluate(one_window(single(0, 0, 2, [], [0]))).windows[0].models[0]
     assert mb.minibatch == 2 and mb.weight_load_s > 0
     assert mb.dram_j == pytest.approx((2 * W + 2 * (IN + OUT)) * 8 * E_DRAM, rel=1e-12)

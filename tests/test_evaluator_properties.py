@@ -38,7 +38,7 @@ def _models():
 MODELS = _models()
 BATCHES = [4, 6, 3]
 MCM3 = MCM("t", ("NSN", "NSN", "NSN"), num_pes=16,
-           chiplet={"cluster_size": 4, "l2_bandwidth_bytes_per_cycle": 8, "l2_bytes": 2048})
+           chiplet={"cluster_size": 4, "noc_bw": 8, "l2_bytes": 2048})
 EVAL = Evaluator(MODELS, BATCHES, MCM3)
 NUM_LAYERS = EVAL.num_layers
 

@@ -179,7 +179,7 @@ def test_num_pes_and_domains():
     assert mcm.for_domain("datacenter").pes == 4096
     assert mcm.for_domain("arvr").pes == 256
     assert all(c.num_pes == 256 for c in mcm.for_domain("arvr").classes)
-    assert mcm.for_domain("arvr").spec_for("shi").cluster == 16  # a 16x16 array
+    assert mcm.for_domain("arvr").spec_for("shi").cluster == 8  # a (256/8) x 8 array, MAESTRO's template
     # An explicit num_pes wins over the domain.
     assert load_mcm("nvd-3x3", num_pes=512).for_domain("arvr").pes == 512
 
@@ -237,6 +237,15 @@ BAD_FILES = [
     ("name: x\nlayout: NSN\nchiplet: {l3_bytes: 5}\n", "chiplet.l3_bytes"),
     ("name: x\nlayout: NSN\nchiplet: {cluster_size: 100}\n", "chiplet.cluster_size"),
     ("name: x\nlayout: NSN\nchiplet: 5\n", "chiplet"),
+    ("name: x\nlayout: NSN\nchiplet: {noc_bw: 0}\n", "chiplet.noc_bw"),
+    ("name: x\nlayout: NSN\nchiplet: {offchip_bw: fast}\n", "chiplet.offchip_bw"),
+    ("name: x\nlayout: NSN\nchiplet: {offchip_bw: .nan}\n", "chiplet.offchip_bw"),
+    ("name: x\nlayout: NSN\nchiplet: {offchip_bw: .inf}\n", "chiplet.offchip_bw"),
+    ("name: x\nlayout: NSN\nchiplet: {noc_hop_cycles: -1}\n", "chiplet.noc_hop_cycles"),
+    ("name: x\nlayout: NSN\nchiplet: {l2_bandwidth_bytes_per_cycle: 64}\n", "chiplet.l2_bandwidth_bytes_per_cycle"),
+    ("name: x\nlayout: NSN\nchiplet: {shi: 64}\n", "chiplet.shi"),
+    ("name: x\nlayout: NSN\nchiplet: {shi: {noc_bandwidth: 64}}\n", "chiplet.shi.noc_bandwidth"),
+    ("name: x\nlayout: NSN\nchiplet: {shi: {noc_bw: -64}}\n", "chiplet.shi.noc_bw"),
     ("name: x\nlayout: NSN\npackage: {clock_hz: fast}\n", "package.clock_hz"),
     ("name: x\nlayout: NSN\npackage: {clock_hz: -1}\n", "package.clock_hz"),
     ("name: x\nlayout: NSN\npackage: {warp_drive: 1}\n", "package.warp_drive"),
@@ -323,3 +332,18 @@ def test_unknown_mcm(spec):
 def test_family_layout_unknown_family():
     with pytest.raises(UnknownNameError):
         family_layout("het-diag", 3, 3)
+
+
+def test_chiplet_bandwidths_shared_and_per_dataflow(tmp_path):
+    path = tmp_path / "bw.yaml"
+    path.write_text("name: bw\nlayout: NSN\nnum_pes: 256\n"
+                    "chiplet: {noc_bw: 1000, offchip_bw: 128, shi: {offchip_bw: 64, noc_hop_cycles: 0}}\n")
+    mcm = load_mcm_file(path)
+    nvd, shi = mcm.spec_for("nvd"), mcm.spec_for("shi")
+    assert (nvd.noc_bw, nvd.offchip_bw, nvd.noc_hop_cycles) == (1000, 128, 1)
+    assert (shi.noc_bw, shi.offchip_bw, shi.noc_hop_cycles) == (1000, 64, 0)
+    # Unset means: the cost preset decides (unconstrained under the maestro preset).
+    plain = load_mcm("het-sides-3x3").spec_for("nvd")
+    assert (plain.noc_bw, plain.offchip_bw) == (None, None)
+    back = mcm_from_dict(mcm.to_dict())
+    assert back.spec_for("shi") == shi and back.spec_for("nvd") == nvd

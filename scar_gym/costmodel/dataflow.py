@@ -1,4 +1,10 @@
-r"""Per-layer analytical cost of one layer on one chiplet class, vectorised over layers and batch.
+r"""The ``legacy`` per-layer template: the project's first model, kept reachable by name.
+
+It is not the default: :mod:`scar_gym.costmodel.maestro` follows MAESTRO's mappings, which this
+template departs from (a square Shi array, one depthwise channel per NVD cluster, no stride-aware
+input traffic, no off-chip refill; ``shared/spec/calibration.md`` section 1). Select it with the
+``legacy`` cost preset to reproduce results made before the change. It is also the model of Eye
+(row-stationary) chiplets under every preset, since MAESTRO's Eyeriss mapping is not modelled.
 
 This is a first-order re-derivation of MAESTRO's data-centric model (Kwon et al., MICRO 2019) for
 the three dataflow templates of ``shared/spec/cost-model-background.md``. Symbols (per sample,
@@ -63,7 +69,7 @@ from typing import Sequence
 import numpy as np
 
 from scar_gym.costmodel.energy import EnergyPreset
-from scar_gym.hardware import ChipletSpec
+from scar_gym.hardware import ChipletSpec, square_side
 from scar_gym.workloads.layers import Layer
 
 
@@ -120,6 +126,20 @@ def _ceil_div(a, b):
     return -(-a // b)
 
 
+def legacy_cluster(spec: ChipletSpec) -> int:
+    """This template's cluster: 64 for NVD, a square array for Shi and Eye (unless set)."""
+    if spec.cluster_size is not None:
+        return spec.cluster_size
+    return min(64, spec.num_pes) if spec.dataflow == "nvd" else square_side(spec.num_pes)
+
+
+def legacy_l2_bandwidth_bytes(spec: ChipletSpec, bytes_per_element: int = 1) -> float:
+    """L2 -> L1 bytes per cycle: the chiplet's ``noc_bw`` if set, else ``num_pes / 16`` (at least 1)."""
+    if spec.noc_bw is not None:
+        return float(spec.noc_bw) * bytes_per_element
+    return max(1.0, spec.num_pes / 16)
+
+
 def layer_costs(arr: LayerArrays, spec: ChipletSpec, batches: Sequence[int] | np.ndarray,
                 energy: EnergyPreset, bytes_per_element: int = 1) -> LayerCosts:
     """Latency, energy and accesses of every layer of ``arr`` on ``spec`` for each batch size.
@@ -136,7 +156,7 @@ def layer_costs(arr: LayerArrays, spec: ChipletSpec, batches: Sequence[int] | np
     """
     n = np.asarray(batches, dtype=np.int64).reshape(-1, 1)
     P = spec.num_pes
-    cs = spec.cluster
+    cs = legacy_cluster(spec)
     ncl = P // cs
     K, C, R, S, G = arr.k, arr.c, arr.r, arr.s, arr.groups
     Yo, Xo, Yi, Xi = arr.y_out, arr.x_out, arr.y_in, arr.x_in
@@ -191,7 +211,7 @@ def layer_costs(arr: LayerArrays, spec: ChipletSpec, batches: Sequence[int] | np
 
     l2 = w_tr + i_tr + o_tr
     l1 = np.where(arr.is_add, out, 2 * macs) + w_tr * fan_w + i_tr * fan_i + o_tr
-    bw_cycles = np.ceil(l2 * bytes_per_element / spec.l2_bandwidth)
+    bw_cycles = np.ceil(l2 * bytes_per_element / legacy_l2_bandwidth_bytes(spec, bytes_per_element))
     latency = np.maximum(steps, bw_cycles)
     e_pj = energy.pj_per_mac * (macs * energy.mac + l1 * energy.l1 + l2 * energy.l2)
     util = macs / (P * steps.astype(np.float64))

@@ -1,21 +1,26 @@
 """Cost tables: every layer of a model on every chiplet class of an MCM, for each batch size.
 
-A :class:`CostModel` owns the energy preset and a cache keyed by layer shapes, so the same model
-(or two models with identical layers) is costed once per chiplet class and batch size, however
-many environments, evaluators or policies ask. The cache lives in the object, never in a module
-global: two cost models with different presets never share entries.
+A :class:`CostModel` owns a cost preset (template, energy constants, default bandwidths; see
+:mod:`scar_gym.costmodel.presets`) and a cache keyed by layer shapes, so the same model (or two
+models with identical layers) is costed once per chiplet class and batch size, however many
+environments, evaluators or policies ask. The cache lives in the object, never in a module
+global, and its key carries the preset (:attr:`CostModel.key`): two cost models with different
+presets never share entries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from scar_gym.costmodel.dataflow import LayerArrays, LayerCosts, layer_costs
-from scar_gym.costmodel.energy import DEFAULT_ENERGY, EnergyPreset, get_energy_preset
+from scar_gym.costmodel.energy import EnergyPreset, get_energy_preset
+from scar_gym.costmodel.maestro import MaestroHardware, maestro_layer_costs
+from scar_gym.costmodel.presets import CostPreset, cost_preset_from_dict, get_cost_preset
+from scar_gym.errors import ConfigError
 from scar_gym.hardware import MCM, ChipletSpec
 from scar_gym.workloads.model import Model
 
@@ -86,13 +91,50 @@ class CostModel:
     """Builds and caches cost tables.
 
     Args:
-        energy: energy preset name (``maestro``, ``eyeriss``) or an :class:`EnergyPreset`.
+        preset: cost preset name (``paper`` by default, ``maestro``, ``legacy``) or a
+            :class:`~scar_gym.costmodel.presets.CostPreset`.
+        energy: energy preset name (``maestro``, ``eyeriss``) or an :class:`EnergyPreset`
+            overriding the cost preset's.
     """
 
-    def __init__(self, energy: str | EnergyPreset = DEFAULT_ENERGY):
-        self.energy = get_energy_preset(energy)
+    def __init__(self, preset: str | CostPreset | None = None, energy: str | EnergyPreset | None = None):
+        self.preset = get_cost_preset(preset)
+        self.energy = get_energy_preset(self.preset.energy if energy is None else energy)
         self._arrays: dict[tuple, LayerArrays] = {}
         self._costs: dict[tuple, LayerCosts] = {}
+
+    @property
+    def key(self) -> tuple:
+        """What the costs depend on besides layers and hardware: part of every cache key."""
+        return (tuple(sorted(self.preset.to_dict().items())), self.energy)
+
+    def describe(self) -> dict:
+        """The preset and the energy constants in use, as recorded in schedules and results."""
+        return {"preset": self.preset.to_dict(), "energy": asdict(self.energy)}
+
+    @classmethod
+    def from_record(cls, record: Any, file: str | None = None) -> "CostModel":
+        """The cost model a :meth:`describe` record was made with (a preset name is accepted too)."""
+        if isinstance(record, str):
+            return cls(record)
+        if not isinstance(record, dict) or "preset" not in record:
+            raise ConfigError("cost_model", f"expected a record with 'preset' (and 'energy'), got {record!r}",
+                              "write a preset name or the record scar-gym saved", file)
+        preset = cost_preset_from_dict(record["preset"], file)
+        energy = record.get("energy")
+        if energy is None:
+            return cls(preset)
+        if not isinstance(energy, dict):
+            raise ConfigError("cost_model.energy", f"expected a mapping, got {energy!r}",
+                              "write name, mac, l1, l2, pj_per_mac", file)
+        fields = set(EnergyPreset.__dataclass_fields__)
+        if set(energy) != fields:
+            raise ConfigError("cost_model.energy", f"expected the fields {sorted(fields)}, got {sorted(energy)}",
+                              "write name, mac, l1, l2, pj_per_mac", file)
+        try:
+            return cls(preset, energy=EnergyPreset(**energy))
+        except ConfigError as e:
+            raise ConfigError(f"cost_model.{e.field}", e.problem, e.fix, file) from None
 
     @staticmethod
     def _shape_key(model: Model) -> tuple:
@@ -104,11 +146,27 @@ class CostModel:
             self._arrays[key] = LayerArrays.from_layers(model.layers)
         return self._arrays[key]
 
+    def hardware(self, spec: ChipletSpec) -> MaestroHardware:
+        """``spec`` as the MAESTRO template sees it, with the preset's bandwidths where it sets none."""
+        return MaestroHardware(
+            dataflow=spec.dataflow, num_pes=spec.num_pes, cluster=spec.cluster,
+            noc_bw=spec.noc_bw if spec.noc_bw is not None else self.preset.noc_bw,
+            offchip_bw=spec.offchip_bw if spec.offchip_bw is not None else self.preset.offchip_bw,
+            hop_cycles=spec.noc_hop_cycles)
+
     def layer_costs(self, model: Model, spec: ChipletSpec, batches: Sequence[int], bytes_per_element: int = 1) -> LayerCosts:
         """Per-layer costs of ``model`` on ``spec``; arrays of shape (len(batches), L), in cycles and pJ."""
-        key = (self._shape_key(model), spec, tuple(batches), bytes_per_element)
+        key = (self.key, self._shape_key(model), spec, tuple(batches), bytes_per_element)
         if key not in self._costs:
-            self._costs[key] = layer_costs(self.arrays(model), spec, batches, self.energy, bytes_per_element)
+            arr = self.arrays(model)
+            if self.preset.template == "maestro" and spec.dataflow in ("nvd", "shi"):
+                self._costs[key] = maestro_layer_costs(arr, self.hardware(spec), batches, self.energy)
+            else:
+                if self.preset.noc_bw is not None and spec.noc_bw is None:
+                    from dataclasses import replace
+
+                    spec = replace(spec, noc_bw=self.preset.noc_bw)
+                self._costs[key] = layer_costs(arr, spec, batches, self.energy, bytes_per_element)
         return self._costs[key]
 
     def model_table(self, model: Model, mcm: MCM, batch: int) -> ModelCostTable:
