@@ -102,19 +102,25 @@ def run_one(scenario: str, mcm: str, policy: str = "scar", objective: str = "edp
     return schedule, ev.evaluate(schedule), ev, wall
 
 
-def _shared_cost_model():
+def _shared_cost_model(cost_model=None):
+    """``cost_model`` if given, else a fresh one on the default (``paper``) preset."""
     from scar_gym.costmodel.tables import CostModel
 
-    return CostModel()
+    return cost_model if cost_model is not None else CostModel()
 
 
 def run_table(domain: str, seed: int = 0, scenarios: Sequence[str] | None = None,
-              strategies: Sequence[str] | None = None, progress=None, **policy_kwargs: Any) -> list[Row]:
-    """The paper's table for ``domain`` (``datacenter`` or ``arvr``): one :class:`Row` per (scenario, strategy)."""
+              strategies: Sequence[str] | None = None, progress=None, cost_model=None,
+              **policy_kwargs: Any) -> list[Row]:
+    """The paper's table for ``domain`` (``datacenter`` or ``arvr``): one :class:`Row` per (scenario, strategy).
+
+    ``cost_model``: a :class:`~scar_gym.costmodel.tables.CostModel` (its preset decides the
+    per-layer costs); the default preset when ``None``.
+    """
     if domain not in DOMAIN_SCENARIOS:
         raise ConfigError("domain", f"unknown domain {domain!r}", f"use one of {', '.join(DOMAIN_SCENARIOS)}")
     paper = paper_results()[domain]
-    cm = _shared_cost_model()
+    cm = _shared_cost_model(cost_model)
     rows: list[Row] = []
     for sc in scenarios or DOMAIN_SCENARIOS[domain]:
         for strat in strategies or STRATEGIES:
@@ -174,9 +180,71 @@ def headline(rows: Sequence[Row], domain: str) -> dict[str, Any]:
             "paper_stated": paper["headline_saving"][domain], "per_scenario": per}
 
 
-def run_6x6(scenario: str = "sc4", seed: int = 0, progress=None, **policy_kwargs: Any) -> dict[str, Any]:
+#: The cost-model issue's targets for the ``paper`` preset: headlines within this many points, the
+#: best strategy on these scenarios, the Standalone Shi/NVD latency ratio within this factor here.
+TARGET_HEADLINE_POINTS = 10.0
+TARGET_WINNER_SCENARIOS = ("sc1", "sc2", "sc6", "sc7", "sc8", "sc9", "sc10")
+TARGET_RATIO_SCENARIOS = ("sc1", "sc2", "sc6", "sc7")
+TARGET_RATIO_FACTOR = 1.5
+#: The paper's strategies within this factor of its best EDP on a scenario are tied for best.
+WINNER_TIE = 1.05
+
+
+def paper_relative_edp() -> dict[tuple[str, str], float]:
+    """(scenario, strategy) -> the paper's EDP relative to Standalone (NVD), both tables."""
+    paper = paper_results()
+    pe = paper["datacenter"]["edp_js"]
+    out = {(sc, st): pe[st][sc] / pe["standalone-nvd"][sc]
+           for sc in DOMAIN_SCENARIOS["datacenter"] for st in STRATEGIES}
+    out.update({(sc, st): paper["arvr"]["edp_rel_standalone_nvd"][st][sc]
+                for sc in DOMAIN_SCENARIOS["arvr"] for st in STRATEGIES})
+    return out
+
+
+def standalone_ratios(rows: Sequence[Row]) -> dict[str, float]:
+    """Scenario -> our Standalone Shi / NVD latency (each model alone on one chiplet)."""
+    by = {(r.scenario, r.strategy): r for r in rows}
+    return {sc: by[sc, "standalone-shi"].latency_s / by[sc, "standalone-nvd"].latency_s
+            for sc in dict.fromkeys(r.scenario for r in rows)
+            if (sc, "standalone-shi") in by and (sc, "standalone-nvd") in by}
+
+
+def paper_targets(rows: Sequence[Row]) -> dict[str, Any]:
+    """The ``paper`` preset's targets checked on ``rows`` (both tables), and the fit to Tables IV/V.
+
+    Returns a dict with ``checks`` (name -> (ours, paper, met)), ``met`` and ``total`` counts, and
+    ``rms_log_edp``: the RMS of ``log(ours / paper)`` over every EDP-relative-to-Standalone-NVD
+    entry but the baseline's own. A best strategy counts as matched when it is tied for best in
+    the paper (within :data:`WINNER_TIE` of the paper's best), as the paper's own sc6-sc9
+    winners are.
+    """
+    paper = paper_results()
+    rel = paper_relative_edp()
+    by = {(r.scenario, r.strategy): r for r in rows}
+    checks: dict[str, tuple[Any, Any, bool]] = {}
+    for d in DOMAIN_SCENARIOS:
+        h = headline([r for r in rows if r.scenario in DOMAIN_SCENARIOS[d]], d)
+        checks[f"headline {d}"] = (100 * h["ours"], 100 * h["paper_stated"],
+                                   abs(100 * (h["ours"] - h["paper_stated"])) <= TARGET_HEADLINE_POINTS)
+    for sc in TARGET_WINNER_SCENARIOS:
+        ours = min(STRATEGIES, key=lambda st: by[sc, st].edp_js)
+        best = min(rel[sc, st] for st in STRATEGIES)
+        tied = [st for st in STRATEGIES if rel[sc, st] <= WINNER_TIE * best]
+        checks[f"best strategy {sc}"] = (ours, "/".join(tied), ours in tied)
+    ratios = standalone_ratios(rows)
+    for sc in TARGET_RATIO_SCENARIOS:
+        theirs = paper["standalone_latency_ratio"][sc]
+        checks[f"standalone Shi/NVD {sc}"] = (ratios[sc], theirs,
+                                              1 / TARGET_RATIO_FACTOR <= ratios[sc] / theirs <= TARGET_RATIO_FACTOR)
+    logs = [np.log(by[k].edp_rel_standalone_nvd / v) for k, v in rel.items() if k[1] != "standalone-nvd" and k in by]
+    return {"checks": checks, "met": sum(c[2] for c in checks.values()), "total": len(checks),
+            "rms_log_edp": float(np.sqrt(np.mean(np.square(logs)))), "standalone_ratios": ratios}
+
+
+def run_6x6(scenario: str = "sc4", seed: int = 0, progress=None, cost_model=None,
+            **policy_kwargs: Any) -> dict[str, Any]:
     """Scenario 4 on the 6x6 MCMs: Het-Cross against Simba NVD / Shi (SCAR, evolutionary search)."""
-    cm = _shared_cost_model()
+    cm = _shared_cost_model(cost_model)
     rows = []
     for strat, (mcm, pol) in STRATEGIES_6X6.items():
         schedule, r, _, wall = run_one(scenario, mcm, pol, seed=seed, cost_model=cm, **policy_kwargs)
@@ -195,9 +263,9 @@ def run_6x6(scenario: str = "sc4", seed: int = 0, progress=None, **policy_kwargs
 
 
 def sweep_splits(scenario: str = "sc4", mcm: str = "het-sides-3x3", splits: Sequence[int] = (1, 2, 3, 4, 5),
-                 seed: int = 0, progress=None, **policy_kwargs: Any) -> list[dict[str, Any]]:
+                 seed: int = 0, progress=None, cost_model=None, **policy_kwargs: Any) -> list[dict[str, Any]]:
     """EDP of SCAR for each ``n_splits`` (and the gain over the previous setting)."""
-    cm = _shared_cost_model()
+    cm = _shared_cost_model(cost_model)
     out = []
     prev = None
     for n in splits:
@@ -211,7 +279,7 @@ def sweep_splits(scenario: str = "sc4", mcm: str = "het-sides-3x3", splits: Sequ
     return out
 
 
-def dataflow_ratios(domain: str) -> list[dict[str, Any]]:
+def dataflow_ratios(domain: str, cost_model=None) -> list[dict[str, Any]]:
     """Cost-model diagnostics: per model of the domain's scenarios (at its scenario batch, full batch
     on one chiplet), total layer latency and energy on Shi relative to NVD (latency also at
     mini-batch 1, what a pipeline that streams its weights runs at), and how many layers are faster
@@ -220,7 +288,7 @@ def dataflow_ratios(domain: str) -> list[dict[str, Any]]:
     from scar_gym.presets import load_mcm
     from scar_gym.scenarios import load_scenario
 
-    cm = CostModel()
+    cm = cost_model if cost_model is not None else CostModel()
     mcm = load_mcm("het-sides-3x3").for_domain(domain)
     out: dict[str, dict[str, Any]] = {}
     for sc in DOMAIN_SCENARIOS[domain]:

@@ -184,12 +184,28 @@ def validate(schedule: Schedule, num_layers: Sequence[int], num_chiplets: int,
 
 
 def save_schedule_json(path: str | Path, schedule: Schedule, scenario: dict, mcm: dict,
-                       result: dict | None = None) -> None:
-    """Write a self-contained schedule file: the scenario and MCM definitions travel with it."""
+                       result: dict | None = None, cost_model: dict | None = None) -> None:
+    """Write a self-contained schedule file: the scenario and MCM definitions travel with it.
+
+    ``cost_model`` is the cost preset the result was computed under (``CostModel.describe()``);
+    ``scar-gym evaluate`` scores the file under it again.
+    """
     doc = {"format": "scar-gym-schedule/1", "scenario": scenario, "mcm": mcm, **schedule.to_dict()}
+    if cost_model is not None:
+        doc["cost_model"] = cost_model
     if result is not None:
         doc["result"] = result
     Path(path).write_text(json.dumps(doc, indent=1))
+
+
+def load_schedule_cost_record(path: str | Path) -> dict | None:
+    """The ``cost_model`` record of a schedule file (``None`` for files written before it existed)."""
+    doc = json.loads(Path(path).read_text())
+    rec = doc.get("cost_model") if isinstance(doc, dict) else None
+    if rec is not None and not isinstance(rec, dict):
+        raise ConfigError("cost_model", f"expected a mapping, got {type(rec).__name__}",
+                          "remove the field or write the record scar-gym saved", str(path))
+    return rec
 
 
 def load_schedule_json(path: str | Path) -> tuple[Schedule, dict, dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -110,7 +111,7 @@ def test_layer_costs_domain_pes_mcm_and_preset(capsys, tmp_path):
     rows = read_csv(path)[1:]
     assert {r[4] for r in rows} == {"256"}  # AR/VR model: 256 PEs
     assert {r[3] for r in rows} == {"nvd", "shi"}  # the MCM's dataflows only
-    lib = CostModel("eyeriss").layer_costs(get_model("d2go"), ChipletSpec("nvd", 256), (1,))
+    lib = CostModel(energy="eyeriss").layer_costs(get_model("d2go"), ChipletSpec("nvd", 256), (1,))
     first = next(r for r in rows if r[3] == "nvd")
     assert float(first[7]) == pytest.approx(lib.energy_pj[0, 0] * 1e-12, rel=1e-12)
     code, out, _ = run(capsys, "layer-costs", "--model", "d2go", "--pes", "1024")
@@ -124,3 +125,48 @@ def test_layer_costs_bad_arguments(capsys):
     assert code == 2 and "--batch: must be > 0" in err
     code, _, err = run(capsys, "layer-costs", "--model", "resnet50", "--energy", "cacti")
     assert code == 2 and "unknown energy preset 'cacti'" in err
+
+
+def test_layer_costs_at_maestro_settings_reproduces_a_reference_row(capsys, tmp_path):
+    # BERT-base's 768x768 projection over 128 tokens, as MAESTRO ran it (tests/data/maestro): 256 PEs,
+    # NoC 1000 and off-chip 50 elements per cycle. The command must give MAESTRO's cycles on both mappings.
+    from scar_gym.costmodel.validation import read_reference
+
+    ref = {r["dataflow"]: float(r["runtime_cycles"]) for r in read_reference(
+        Path(__file__).parent / "data" / "maestro" / "curated_layers.csv")
+        if r["layer"] == "attn_proj_768x768_seq128" and r["num_pes"] == "256" and r["offchip_bw"] == "50"}
+    table = tmp_path / "bert.yaml"
+    table.write_text("name: bert-proj\nlayers:\n  - {name: proj, op: gemm, k: 768, c: 768, y_in: 128}\n")
+    out_csv = tmp_path / "c.csv"
+    code, out, err = run(capsys, "layer-costs", "--model", table, "--pes", "256", "--noc-bw", "1000",
+                         "--offchip-bw", "50", "--cost-preset", "maestro", "--csv", out_csv)
+    assert code == 0, err
+    assert "cost preset maestro" in out and "off-chip 50 elements/cycle" in out
+    got = {r[3]: float(r[5]) for r in read_csv(out_csv)[1:]}
+    assert got["nvd"] == ref["KC-P"] and got["shi"] == ref["YX-P"]
+    # Off-chip unconstrained: NVD is no longer held to 50 elements per cycle.
+    code, _, _ = run(capsys, "layer-costs", "--model", table, "--pes", "256", "--cost-preset", "maestro",
+                     "--csv", out_csv)
+    assert float(next(r for r in read_csv(out_csv)[1:] if r[3] == "nvd")[5]) < ref["KC-P"] / 2
+    for flag, value in (("--noc-bw", "0"), ("--offchip-bw", "nan"), ("--offchip-bw", "-3")):
+        code, _, err = run(capsys, "layer-costs", "--model", table, flag, value)
+        assert code == 2 and flag in err
+
+
+def test_schedule_json_records_the_cost_preset_and_evaluate_uses_it(capsys, tmp_path):
+    path = tmp_path / "s.json"
+    code, out, err = run(capsys, "schedule", "--scenario", "sc9", "--mcm", "het-sides-3x3", "--policy", "greedy",
+                         "--cost-preset", "maestro", "--json", path)
+    assert code == 0, err
+    assert "cost preset maestro" in out
+    doc = json.loads(path.read_text())
+    assert doc["cost_model"]["preset"]["name"] == "maestro" and doc["cost_model"]["energy"]["l2"] == 18.61
+    code, out, err = run(capsys, "evaluate", path)
+    assert code == 0, err
+    assert "cost preset maestro" in out and "note:" not in out  # scored as it was made
+    code, out, _ = run(capsys, "evaluate", path, "--cost-preset", "paper")
+    assert code == 0 and "cost preset paper" in out and "note:" in out  # another preset, other numbers
+    doc["cost_model"] = {"preset": {"name": "x", "template": "zigzag"}}
+    path.write_text(json.dumps(doc))
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 2 and "cost_preset.template" in err

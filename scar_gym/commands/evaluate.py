@@ -1,8 +1,9 @@
 """``scar-gym evaluate SCHEDULE.json [--json OUT]``: score a saved schedule with the shared evaluator.
 
 The file is one written by :func:`scar_gym.schedule.save_schedule_json`: it carries the scenario
-and MCM definitions, so the numbers printed here are exactly the library's
-(``Evaluator.from_scenario(scenario, mcm).evaluate(schedule)``). The schedule is validated first;
+and MCM definitions and the cost preset it was made under, so the numbers printed here are exactly
+the library's (``Evaluator.from_scenario(scenario, mcm, cost_model=...).evaluate(schedule)``).
+``--cost-preset`` scores it under another preset. The schedule is validated first;
 a broken rule is reported as an error naming the window, model and rule.
 """
 
@@ -12,6 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
+from scar_gym.commands.schedule import add_cost_arguments
 from scar_gym.textfmt import format_table
 
 
@@ -20,35 +22,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__.split("\n\n")[0])
     p.add_argument("schedule", metavar="SCHEDULE.json", help="a file written by schedule.save_schedule_json")
     p.add_argument("--json", default=None, metavar="OUT", help="also write the full result as JSON")
-    p.add_argument("--energy", default=None, metavar="PRESET",
-                   help="on-chiplet energy preset: maestro (default) or eyeriss")
+    add_cost_arguments(p)
     p.add_argument("--require-paths", action="store_true",
                    help="also require consecutive segments on neighbouring chiplets")
     p.set_defaults(func=evaluate_cmd)
 
 
-def evaluate_file(path: str | Path, energy: str | None = None, require_paths: bool = False):
-    """(scenario, evaluator, schedule, result) of a saved schedule file."""
-    from scar_gym.costmodel.energy import DEFAULT_ENERGY
+def evaluate_file(path: str | Path, energy: str | None = None, require_paths: bool = False,
+                  cost_preset: str | None = None):
+    """(scenario, evaluator, schedule, result) of a saved schedule file.
+
+    The cost preset is ``cost_preset`` if given, else the one the file records, else the default.
+    """
     from scar_gym.costmodel.tables import CostModel
     from scar_gym.evaluator import Evaluator
     from scar_gym.hardware import mcm_from_dict
     from scar_gym.scenarios import Scenario
-    from scar_gym.schedule import load_schedule_json
+    from scar_gym.schedule import load_schedule_cost_record, load_schedule_json
 
     schedule, scenario_d, mcm_d = load_schedule_json(path)
     scenario = Scenario.from_dict(scenario_d, str(path))
     mcm = mcm_from_dict(mcm_d, str(path))
-    ev = Evaluator.from_scenario(scenario, mcm, cost_model=CostModel(energy or DEFAULT_ENERGY))
+    record = load_schedule_cost_record(path)
+    if cost_preset is None and record is not None:
+        cm = CostModel.from_record(record, str(path))
+        if energy is not None:
+            cm = CostModel(cm.preset, energy=energy)
+    else:
+        cm = CostModel(cost_preset, energy=energy)
+    ev = Evaluator.from_scenario(scenario, mcm, cost_model=cm)
     ev.validate(schedule, require_paths=require_paths)
     return scenario, ev, schedule, ev.evaluate(schedule, check=False)
 
 
 def evaluate_cmd(args: argparse.Namespace) -> int:
-    scenario, ev, schedule, r = evaluate_file(args.schedule, args.energy, args.require_paths)
+    scenario, ev, schedule, r = evaluate_file(args.schedule, args.energy, args.require_paths, args.cost_preset)
     print(f"scenario {scenario.id}: {scenario.summary()}")
     print(f"mcm {ev.mcm.name}: {ev.mcm.shape} {ev.mcm.topology}, {'/'.join(ev.mcm.layout)}, "
-          f"{ev.mcm.pes} PEs per chiplet; energy preset {ev.cost_model.energy.name}")
+          f"{ev.mcm.pes} PEs per chiplet; cost preset {ev.cost_model.preset.name}, "
+          f"energy preset {ev.cost_model.energy.name}")
     print(f"windows {len(schedule.windows)}")
     print(f"latency_s  {r.latency_s:.6g}")
     print(f"energy_j   {r.energy_j:.6g}  (compute {r.compute_j:.6g}, nop {r.nop_j:.6g}, dram {r.dram_j:.6g})")
@@ -79,7 +91,7 @@ def evaluate_cmd(args: argparse.Namespace) -> int:
                   f"{r.edp_js:.6g} J s (cost model or energy preset changed?)")
     if args.json:
         doc = {"scenario": scenario.id, "mcm": ev.mcm.name, "energy_preset": ev.cost_model.energy.name,
-               **r.to_dict()}
+               "cost_model": ev.cost_model.describe(), **r.to_dict()}
         Path(args.json).write_text(json.dumps(doc, indent=1))
         print(f"\nwrote {args.json}")
     return 0

@@ -1,11 +1,15 @@
 """``scar-gym layer-costs --model NAME``: every layer's latency, energy and utilisation per dataflow.
 
-The numbers are the cost model's per-layer table (:mod:`scar_gym.costmodel.dataflow`) for one
-chiplet of each dataflow: ``--batch`` samples at once, ``--pes`` PEs (default: the model's domain,
-4096 datacenter / 256 AR/VR), chiplet memory and clock from ``--mcm`` (default Table II values; an
-MCM also restricts the dataflows to those it contains). ``--csv`` writes one row per (layer,
-dataflow) with the columns model, layer, op, dataflow, pes, latency_cycles, latency_s, energy_j,
-utilization.
+The numbers are the cost model's per-layer table (:mod:`scar_gym.costmodel.maestro` under the
+default ``paper`` and the ``maestro`` presets) for one chiplet of each dataflow: ``--batch``
+samples at once, ``--pes`` PEs (default: the model's domain, 4096 datacenter / 256 AR/VR),
+chiplet memory, bandwidths and clock from ``--mcm`` (default Table II values; an MCM also
+restricts the dataflows to those it contains). ``--noc-bw`` and ``--offchip-bw`` set the L2 -> PE
+and off-chip bandwidths of every chiplet in elements per cycle, over the MCM's and the preset's,
+so a row of MAESTRO's output can be checked at MAESTRO's own settings:
+``layer-costs --model M --pes 256 --noc-bw 1000 --offchip-bw 50 --cost-preset maestro``. ``--csv``
+writes one row per (layer, dataflow) with the columns model, layer, op, dataflow, pes,
+latency_cycles, latency_s, energy_j, utilization.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import csv
 from pathlib import Path
 
+from scar_gym.commands.schedule import add_cost_arguments
 from scar_gym.textfmt import format_table
 
 CSV_COLUMNS = ("model", "layer", "op", "dataflow", "pes", "latency_cycles", "latency_s", "energy_j", "utilization")
@@ -28,7 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=1, metavar="B", help="samples processed together (default 1)")
     p.add_argument("--mcm", default=None, metavar="NAME",
                    help="take dataflows, chiplet memory and clock from this MCM (default: nvd, shi, eye)")
-    p.add_argument("--energy", default="maestro", metavar="PRESET", help="maestro (default) or eyeriss")
+    p.add_argument("--noc-bw", type=float, default=None, metavar="X",
+                   help="L2 -> PE bandwidth of every chiplet, elements per cycle (default: the MCM's, else the "
+                        "preset's: unconstrained)")
+    p.add_argument("--offchip-bw", type=float, default=None, metavar="Y",
+                   help="off-chip -> L2 bandwidth of every chiplet, elements per cycle (default: the MCM's, else "
+                        "the preset's: 256 under paper, unconstrained under maestro)")
+    add_cost_arguments(p)
     p.add_argument("--csv", default=None, metavar="FILE", help="write one row per (layer, dataflow)")
     p.set_defaults(func=layer_costs_cmd)
 
@@ -43,8 +54,11 @@ def default_pes(model_spec: str) -> int:
 
 
 def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm_name: str | None = None,
-                    energy: str = "maestro") -> list[dict]:
+                    energy: str | None = None, cost_preset: str | None = None, noc_bw: float | None = None,
+                    offchip_bw: float | None = None) -> list[dict]:
     """One dict per (layer, dataflow) with the :data:`CSV_COLUMNS` keys, layers in schedule order."""
+    from dataclasses import replace
+
     from scar_gym.costmodel.tables import CostModel
     from scar_gym.errors import require_positive
     from scar_gym.hardware import DATAFLOWS, MCM, PackageSpec
@@ -53,6 +67,10 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
     require_positive(batch, "--batch")
     if pes is not None:
         require_positive(pes, "--pes")
+    for flag, value in (("--noc-bw", noc_bw), ("--offchip-bw", offchip_bw)):
+        if value is not None:
+            require_positive(value, flag, integer=False)
+    cm = CostModel(cost_preset, energy=energy)
     model = resolve_model(model_spec)
     if mcm_name is not None:
         from scar_gym.presets import load_mcm
@@ -67,7 +85,8 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
         grid = MCM("all-dataflows", ("NSE",), num_pes=pes)
         specs = tuple(grid.spec_for(df) for df in DATAFLOWS)
         package = PackageSpec()
-    cm = CostModel(energy)
+    overrides = {k: v for k, v in (("noc_bw", noc_bw), ("offchip_bw", offchip_bw)) if v is not None}
+    specs = tuple(replace(s, **overrides) for s in specs)
     rows = []
     per_df = {s.dataflow: cm.layer_costs(model, s, (batch,), package.bytes_per_element) for s in specs}
     for i, layer in enumerate(model.layers):
@@ -83,13 +102,19 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
 def layer_costs_cmd(args: argparse.Namespace) -> int:
     from scar_gym.workloads import resolve_model
 
-    rows = layer_cost_rows(args.model, args.pes, args.batch, args.mcm, args.energy)
+    from scar_gym.costmodel.tables import CostModel
+
+    rows = layer_cost_rows(args.model, args.pes, args.batch, args.mcm, args.energy, args.cost_preset,
+                           args.noc_bw, args.offchip_bw)
     model = resolve_model(args.model)
     dfs = list(dict.fromkeys(r["dataflow"] for r in rows))
     by = {(r["layer"], r["dataflow"]): r for r in rows}
     pes = rows[0]["pes"] if rows else args.pes
+    cm = CostModel(args.cost_preset, energy=args.energy)
+    bw = ", ".join(f"{name} {value:g} elements/cycle" for name, value in (("noc", args.noc_bw), ("off-chip", args.offchip_bw))
+                   if value is not None)
     print(f"{model.name}: {model.num_layers} layers, batch {args.batch}, {pes} PEs per chiplet, "
-          f"energy preset {args.energy}")
+          f"cost preset {cm.preset.name}, energy preset {cm.energy.name}" + (f", {bw}" if bw else ""))
     headers = ["#", "layer", "shape"]
     for df in dfs:
         headers += [f"{df} cycles", f"{df} util", f"{df} uJ"]

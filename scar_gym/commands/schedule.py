@@ -36,16 +36,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="ppo, window-ls: rollouts in total, the greedy one included (default 8; 1 = greedy only)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
                    help="ppo, window-ls: how the extra rollouts are chosen (default local: prior-guided local search)")
-    p.add_argument("--energy", default=None, metavar="PRESET", help="on-chiplet energy preset (default maestro)")
+    add_cost_arguments(p)
     p.add_argument("--json", default=None, metavar="OUT", help="write the schedule and result (re-readable JSON)")
     p.add_argument("--gantt", default=None, metavar="PNG", help="write a Gantt chart of the schedule")
     p.set_defaults(func=schedule_cmd)
 
 
+def add_cost_arguments(p: argparse.ArgumentParser) -> None:
+    """``--cost-preset`` and ``--energy``, shared by the commands that score schedules."""
+    p.add_argument("--cost-preset", default=None, metavar="PRESET",
+                   help="per-layer cost preset: paper (default; MAESTRO's mappings at the paper-fitted off-chip "
+                        "bandwidth), maestro (MAESTRO at the MCM's own bandwidths) or legacy")
+    p.add_argument("--energy", default=None, metavar="PRESET",
+                   help="on-chiplet energy preset overriding the cost preset's (maestro, eyeriss, paper)")
+
+
 def run_schedule(scenario: str, mcm: str, policy: str = "scar", objective: str = "edp", seed: int = 0,
-                 energy: str | None = None, **policy_kwargs):
+                 energy: str | None = None, cost_preset: str | None = None, **policy_kwargs):
     """(scenario, evaluator, schedule, result); ``schedule.meta['scheduler_s']`` is the policy's wall time."""
-    from scar_gym.costmodel.energy import DEFAULT_ENERGY
     from scar_gym.costmodel.tables import CostModel
     from scar_gym.evaluator import Evaluator
     from scar_gym.policies.registry import make_policy
@@ -54,7 +62,7 @@ def run_schedule(scenario: str, mcm: str, policy: str = "scar", objective: str =
 
     sc = load_scenario(scenario)
     hw = load_mcm(mcm)
-    ev = Evaluator.from_scenario(sc, hw, objective=objective, cost_model=CostModel(energy or DEFAULT_ENERGY))
+    ev = Evaluator.from_scenario(sc, hw, objective=objective, cost_model=CostModel(cost_preset, energy=energy))
     pol = make_policy(policy, **policy_kwargs)
     t0 = time.perf_counter()
     schedule = pol.schedule(ev, seed=seed)
@@ -79,11 +87,12 @@ def schedule_cmd(args: argparse.Namespace) -> int:
     from scar_gym.textfmt import format_table
 
     sc, ev, schedule, r = run_schedule(args.scenario, args.mcm, args.policy, args.objective, args.seed, args.energy,
-                                       n_splits=args.n_splits, k=args.k, budget=args.budget,
+                                       args.cost_preset, n_splits=args.n_splits, k=args.k, budget=args.budget,
                                        samples=args.samples, improve=args.improve)
     print(f"scenario {sc.id}: {sc.summary()}")
     print(f"mcm {ev.mcm.name}: {ev.mcm.shape} {ev.mcm.topology}, {'/'.join(ev.mcm.layout)}, {ev.mcm.pes} PEs per chiplet")
-    print(f"policy {args.policy}, objective {args.objective}, seed {args.seed}")
+    print(f"policy {args.policy}, objective {args.objective}, seed {args.seed}, "
+          f"cost preset {ev.cost_model.preset.name} (energy {ev.cost_model.energy.name})")
     print()
     print(format_table(["window", "model", "layers", "chiplets", "segments", "minibatch", "latency_s", "energy_j"],
                        summary_rows(ev, schedule, r), align="rlllrrrr"))
@@ -99,7 +108,8 @@ def schedule_cmd(args: argparse.Namespace) -> int:
         print(f"greedy_edp_js {m['greedy_edp_js']:.6g}  (greedy rollout alone; best of {m['rollouts']} rollouts "
               f"({m['improve']}) is rollout {m['best_rollout']})")
     if args.json:
-        save_schedule_json(args.json, schedule, sc.to_dict(), ev.mcm.to_dict(), result=r.to_dict())
+        save_schedule_json(args.json, schedule, sc.to_dict(), ev.mcm.to_dict(), result=r.to_dict(),
+                           cost_model=ev.cost_model.describe())
         doc = json.loads(Path(args.json).read_text())
         doc.update({"latency_s": r.latency_s, "energy_j": r.energy_j, "edp_js": r.edp_js,
                     "scheduler_s": schedule.meta["scheduler_s"]})

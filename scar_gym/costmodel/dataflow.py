@@ -109,6 +109,10 @@ class LayerArrays:
     def __len__(self) -> int:
         return len(self.k)
 
+    def take(self, idx: np.ndarray) -> "LayerArrays":
+        """The layers at positions ``idx``."""
+        return LayerArrays(**{f: getattr(self, f)[idx] for f in self.__dataclass_fields__})
+
 
 @dataclass(frozen=True)
 class LayerCosts:

@@ -21,7 +21,7 @@ Runtime rules (MAESTRO's, ``CA_cost-analysis-engine``)
   charged on *every* iteration, NVD moves about one off-chip element per MAC and runs at about
   ``O`` MACs per cycle once ``O`` is below its compute rate -- MAESTRO's behaviour, and the lever
   that sets the paper's Shi/NVD ratios (``shared/spec/calibration.md``).
-* The all-init iteration adds its ingress delay once (it cannot hide it).
+* The all-init iteration cannot hide its ingress: it takes ``max(compute + noc(ingress), off_in, off_out)``.
 
 NVD, KC-P (``SpatialMap K; TemporalMap(64,64) C; R S; Y; X; Cluster(64); SpatialMap C``)
 -------------------------------------------------------------------------------------------
@@ -131,13 +131,18 @@ class _PerSample:
 def _iterations(rules: _Rules, counts, ingress, egress, sub, off) -> tuple[np.ndarray, np.ndarray]:
     """Runtime of iteration kinds ``counts[i]`` (each ``max(sub, noc(in), noc(out), off)``).
 
-    The first kind holds the all-init iteration, which adds its ingress delay once.
+    The first kind holds the all-init iteration, which cannot overlap its ingress with compute:
+    it takes ``max(sub + noc(in), off)`` instead.
     """
     total = np.zeros_like(sub, dtype=np.float64)
     out_d = rules.noc(egress)
+    first = None
     for n, t_in in zip(counts, ingress):
-        total += n * np.maximum.reduce([sub, rules.noc(t_in), out_d, off])
-    return total + rules.noc(ingress[0]), out_d
+        each = np.maximum.reduce([sub, rules.noc(t_in), out_d, off])
+        first = each if first is None else first
+        total += n * each
+    init = np.maximum(sub + rules.noc(ingress[0]), off)
+    return total + init - first, out_d
 
 
 def _kcp_conv(a: LayerArrays, hw: MaestroHardware, rules: _Rules) -> _PerSample:
@@ -239,24 +244,18 @@ def maestro_layer_costs(arr: LayerArrays, hw: MaestroHardware, batches: Sequence
     Returns:
         :class:`~scar_gym.costmodel.dataflow.LayerCosts` with arrays of shape (B, L).
     """
+    if hw.dataflow not in ("nvd", "shi"):
+        raise ValueError(f"no MAESTRO template for dataflow {hw.dataflow!r}")
     rules = _Rules(hw)
     dw = (arr.groups > 1) & (arr.k == 1) & (arr.c == 1) & arr.has_weights & ~arr.is_add
-    if hw.dataflow == "nvd":
-        dense, depth = _kcp_conv(arr, hw, rules), _kcp_depthwise(arr, hw, rules)
-        # Dense and grouped layers: one MAESTRO layer per group, run one after another.
-        dense = _PerSample(*(f * arr.groups for f in (dense.runtime, dense.compute, dense.l1, dense.l2)))
-    elif hw.dataflow == "shi":
-        dense, depth = _yxp(arr, hw, rules, depthwise=False), _yxp(arr, hw, rules, depthwise=True)
-        dense = _PerSample(*(f * arr.groups for f in (dense.runtime, dense.compute, dense.l1, dense.l2)))
-    else:
-        raise ValueError(f"no MAESTRO template for dataflow {hw.dataflow!r}")
-    add = _vector_add(arr, hw, rules)
-
-    def pick(field: str) -> np.ndarray:
-        v = np.where(dw, getattr(depth, field), getattr(dense, field))
-        return np.where(arr.is_add, getattr(add, field), v)
-
-    runtime, compute, l1, l2 = (pick(f) for f in ("runtime", "compute", "l1", "l2"))
+    kinds = ((arr.is_add, _vector_add), (dw, _DEPTHWISE[hw.dataflow]), (~(dw | arr.is_add), _DENSE[hw.dataflow]))
+    runtime, compute, l1, l2 = (np.empty(len(arr)) for _ in range(4))
+    for mask, template in kinds:
+        if not mask.any():
+            continue  # each template runs on its own layers only: a model is mostly one kind
+        idx = np.flatnonzero(mask)
+        part = template(arr.take(idx), hw, rules)
+        runtime[idx], compute[idx], l1[idx], l2[idx] = part.runtime, part.compute, part.l1, part.l2
     n = np.asarray(batches, dtype=np.float64).reshape(-1, 1)
     macs = arr.macs.astype(np.float64)
     e_pj = energy.pj_per_mac * (macs * energy.mac + l1 * energy.l1 + l2 * energy.l2)
@@ -264,3 +263,15 @@ def maestro_layer_costs(arr: LayerArrays, hw: MaestroHardware, batches: Sequence
     ones = np.ones_like(n)
     return LayerCosts(latency_cycles=n * runtime, compute_cycles=n * compute, energy_pj=n * e_pj,
                       l1_accesses=n * l1, l2_accesses=n * l2, utilization=ones * util)
+
+
+def _grouped(template):
+    """Dense and grouped layers: one MAESTRO layer per group, the groups run one after another."""
+    def run(a: LayerArrays, hw: MaestroHardware, rules: _Rules) -> _PerSample:
+        one = template(a, hw, rules)
+        return _PerSample(*(f * a.groups for f in (one.runtime, one.compute, one.l1, one.l2)))
+    return run
+
+
+_DENSE = {"nvd": _grouped(_kcp_conv), "shi": _grouped(lambda a, hw, rules: _yxp(a, hw, rules, depthwise=False))}
+_DEPTHWISE = {"nvd": _kcp_depthwise, "shi": lambda a, hw, rules: _yxp(a, hw, rules, depthwise=True)}

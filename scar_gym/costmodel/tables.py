@@ -10,7 +10,7 @@ presets never share entries.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Any, Sequence
 
@@ -158,16 +158,18 @@ class CostModel:
         """Per-layer costs of ``model`` on ``spec``; arrays of shape (len(batches), L), in cycles and pJ."""
         key = (self.key, self._shape_key(model), spec, tuple(batches), bytes_per_element)
         if key not in self._costs:
-            arr = self.arrays(model)
-            if self.preset.template == "maestro" and spec.dataflow in ("nvd", "shi"):
-                self._costs[key] = maestro_layer_costs(arr, self.hardware(spec), batches, self.energy)
-            else:
-                if self.preset.noc_bw is not None and spec.noc_bw is None:
-                    from dataclasses import replace
-
-                    spec = replace(spec, noc_bw=self.preset.noc_bw)
-                self._costs[key] = layer_costs(arr, spec, batches, self.energy, bytes_per_element)
+            self._costs[key] = self.compute(self.arrays(model), spec, batches, bytes_per_element)
         return self._costs[key]
+
+    def compute(self, arr: LayerArrays, spec: ChipletSpec, batches: Sequence[int],
+                bytes_per_element: int = 1) -> LayerCosts:
+        """The preset's template on ``arr`` (uncached): MAESTRO's mappings for NVD and Shi chiplets,
+        the legacy model for Eye chiplets and under the ``legacy`` preset."""
+        if self.preset.template == "maestro" and spec.dataflow in ("nvd", "shi"):
+            return maestro_layer_costs(arr, self.hardware(spec), batches, self.energy)
+        if self.preset.noc_bw is not None and spec.noc_bw is None:
+            spec = replace(spec, noc_bw=self.preset.noc_bw)
+        return layer_costs(arr, spec, batches, self.energy, bytes_per_element)
 
     def model_table(self, model: Model, mcm: MCM, batch: int) -> ModelCostTable:
         """Cost table of ``model`` on ``mcm``'s classes for every divisor of ``batch`` (the mini-batches)."""
