@@ -110,7 +110,7 @@ class _Rules:
     def noc(self, elems: np.ndarray) -> np.ndarray:
         e = np.asarray(elems, dtype=np.float64)
         sends = (e > 0).astype(np.float64) if self.hw.noc_bw is None else np.ceil(e / self.hw.noc_bw)
-        return self.hw.hop_cycles + sends - 1
+        return np.maximum(self.hw.hop_cycles + sends - 1, 0.0)  # nothing to send and no hop latency: 0
 
     def off(self, elems: np.ndarray) -> np.ndarray:
         if self.hw.offchip_bw is None:
@@ -128,7 +128,7 @@ class _PerSample:
     l2: np.ndarray
 
 
-def _iterations(rules: _Rules, counts, ingress, egress, sub, off) -> tuple[np.ndarray, np.ndarray]:
+def _iterations(rules: _Rules, counts, ingress, egress, sub, off) -> np.ndarray:
     """Runtime of iteration kinds ``counts[i]`` (each ``max(sub, noc(in), noc(out), off)``).
 
     The first kind holds the all-init iteration, which cannot overlap its ingress with compute:
@@ -142,7 +142,7 @@ def _iterations(rules: _Rules, counts, ingress, egress, sub, off) -> tuple[np.nd
         first = each if first is None else first
         total += n * each
     init = np.maximum(sub + rules.noc(ingress[0]), off)
-    return total + init - first, out_d
+    return total + init - first
 
 
 def _kcp_conv(a: LayerArrays, hw: MaestroHardware, rules: _Rules) -> _PerSample:
@@ -158,7 +158,7 @@ def _kcp_conv(a: LayerArrays, hw: MaestroHardware, rules: _Rules) -> _PerSample:
     sub = rs + rules.noc(2 * win)
     off = np.maximum(rules.off(win + w_tile), rules.off(ka))
     counts = (tiles, tiles * (Yo - 1), tiles * Yo * (Xo - 1))
-    runtime, _ = _iterations(rules, counts, (win + w_tile, win, step), ka, sub, off)
+    runtime = _iterations(rules, counts, (win + w_tile, win, step), ka, sub, off)
     in_rd = tiles * (Yo * win + Yo * (Xo - 1) * step)
     w_rd = K * ct * ca * rs  # MAESTRO charges the last C tile as a full one
     psum_wr = K * ct * Yo * Xo
@@ -174,7 +174,7 @@ def _kcp_depthwise(a: LayerArrays, hw: MaestroHardware, rules: _Rules) -> _PerSa
     step = ca * R * np.minimum(st, S)
     off = np.maximum(rules.off(2 * win), rules.off(ca))
     counts = (ct, ct * (Yo - 1), ct * Yo * (Xo - 1))
-    runtime, _ = _iterations(rules, counts, (2 * win, win, step), ca, rs.astype(np.float64), off)
+    runtime = _iterations(rules, counts, (2 * win, win, step), ca, rs.astype(np.float64), off)
     in_rd = ct * (Yo * win + Yo * (Xo - 1) * step)
     w_rd = ct * ca * rs
     out_wr = C * Yo * Xo  # R S stays inside the PE: no partial sums leave it
@@ -201,7 +201,7 @@ def _yxp(a: LayerArrays, hw: MaestroHardware, rules: _Rules, depthwise: bool) ->
     off = np.maximum(rules.off(first), rules.off(psums))
     kc = K * C
     counts = (kc * yt, kc * yt * (xt - 1))
-    runtime, _ = _iterations(rules, counts, (first, step), psums, sub, off)
+    runtime = _iterations(rules, counts, (first, step), psums, sub, off)
     in_rd = kc * yt * (rows * cols + (xt - 1) * step)
     w_rd = kc * yt * rs
     psum_wr = kc * Yo * Xo
@@ -227,7 +227,7 @@ def _vector_add(a: LayerArrays, hw: MaestroHardware, rules: _Rules) -> _PerSampl
     lanes = np.minimum(n, P)
     steps = _ceil_div(n, P)
     off = np.maximum(rules.off(2 * lanes), rules.off(lanes))
-    runtime, _ = _iterations(rules, (steps,), (2 * lanes,), lanes, np.ones(len(n)), off)
+    runtime = _iterations(rules, (steps,), (2 * lanes,), lanes, np.ones(len(n)), off)
     return _PerSample(runtime, steps.astype(np.float64), (3 * n).astype(np.float64), (3 * n).astype(np.float64))
 
 
