@@ -228,7 +228,7 @@ def write_csv(rows: Sequence[Row], path: str | Path) -> None:
 
 
 def write_json(rows: Sequence[Row], path: str | Path, suite: str, seed: int, mcm: str) -> None:
-    from agents.rundir import versions
+    from scar_gym.provenance import versions
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
