@@ -1,6 +1,7 @@
 """``PPOPolicy``: a trained MaskablePPO agent as a :class:`~scar_gym.policies.base.Policy`.
 
-``--policy ppo`` is the shipped agent (:data:`agents.DEFAULT_AGENT` in ``agents/pretrained/``);
+Registered as ``ppo`` through the ``scar_gym.policies`` entry point (``pyproject.toml``), so the
+library finds it without importing ``agents``. ``--policy ppo`` is the shipped agent (:data:`agents.DEFAULT_AGENT` in ``agents/pretrained/``);
 ``--policy ppo:PATH`` loads another: a model zip, a run directory (its ``best_model.zip``, else
 ``final_model.zip``) or a pretrained directory (``model.zip``). The training config is read from
 ``config.yaml`` beside the zip (or one directory up, for ``checkpoints/*.zip``): it names the env
@@ -63,6 +64,7 @@ class PPOPolicy(RolloutSearchPolicy):
     """
 
     name = "ppo"
+    description = "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = a model zip or run dir"
     #: ``ppo:PATH`` fills this parameter (see scar_gym.policies.registry.make_policy).
     name_arg = "path"
 

@@ -80,7 +80,9 @@ def policy_label(spec: str) -> str:
 
 def is_agent(spec: str) -> bool:
     """A learned policy: ``ppo``, ``ppo:PATH`` or a path to a model zip / run directory."""
-    return spec.split(":", 1)[0] == "ppo" or spec.endswith(".zip") or Path(spec).is_dir()
+    from scar_gym.policies.registry import AGENT_POLICY
+
+    return spec.split(":", 1)[0] == AGENT_POLICY or spec.endswith(".zip") or Path(spec).is_dir()
 
 
 def takes_rollout_options(spec: str) -> bool:
@@ -90,10 +92,10 @@ def takes_rollout_options(spec: str) -> bool:
 
 def build_policy(spec: str, **kwargs: Any):
     """A policy from a registry name, ``ppo:PATH``, or a path to a model zip / run dir (an agent)."""
-    from scar_gym.policies.registry import POLICIES, make_policy
+    from scar_gym.policies.registry import AGENT_POLICY, make_policy, policy_names
 
-    if spec.split(":", 1)[0] not in POLICIES and is_agent(spec):
-        spec = f"ppo:{spec}"
+    if spec.split(":", 1)[0] not in policy_names() and is_agent(spec):
+        spec = f"{AGENT_POLICY}:{spec}"
     return make_policy(spec, **kwargs)
 
 

@@ -94,6 +94,6 @@ def test_config_loading_imports_no_torch():
     import sys
 
     code = ("import sys; import agents.config, scar_gym.benchmark, agents.rundir, agents.envs; "
-            "import scar_gym.commands.train, scar_gym.commands.eval; "
+            "import agents.cli, scar_gym.commands.eval; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

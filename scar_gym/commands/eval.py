@@ -39,10 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def eval_cmd(args: argparse.Namespace) -> int:
     from scar_gym.benchmark import (BASELINES, DEFAULT_MCM, format_leaderboard, format_per_scenario, leaderboard,
                                  run_benchmark, write_csv, write_json)
+    from scar_gym.policies.registry import AGENT_POLICY
 
     policies = [] if args.no_baselines else list(BASELINES)
     policies += args.policy
-    policies += [a if a.startswith("ppo:") else f"ppo:{a}" for a in args.agent]
+    policies += [a if a.startswith(f"{AGENT_POLICY}:") else f"{AGENT_POLICY}:{a}" for a in args.agent]
 
     def progress(policy: str, scenario: str, row) -> None:
         if not args.quiet:
