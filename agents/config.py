@@ -38,19 +38,21 @@ import yaml
 from scar_gym.errors import ConfigError
 from scar_gym.fileio import read_yaml
 from scar_gym.paths import TRAIN_DIR
+from scar_gym.suites import VALIDATION_SEED_BASE
 
 
 @dataclass(frozen=True)
-class ScenarioSource:
-    """Where episodes' scenarios come from.
+class SuiteConfig:
+    """Which scenarios a split trains or evaluates on (turned into a :class:`scar_gym.suites.Suite`
+    by :func:`agents.envs.suite_of`).
 
     ``source: random``: :class:`scar_gym.scenarios.RandomScenarioGenerator` with ``seed``, drawing
     scenario indices ``0 .. n-1`` (``n: 0`` = an endless stream for training: each reset takes the
     next index). ``source: paper``: the Table III scenarios in ``ids`` (default all ten).
     ``source: list``: the scenario ids or YAML paths in ``ids``.
 
-    Held-out split: training uses generator seeds ``< 10000`` and evaluation seeds ``>= 10000``
-    (:data:`scar_gym.scenarios.EVAL_SEED_BASE`); :func:`agents.envs.check_held_out` enforces it.
+    Held-out split (:mod:`scar_gym.suites`): training uses train seeds (0 .. 9999), evaluation
+    validation seeds (10000 .. 19999); :func:`agents.envs.check_held_out` enforces it.
     """
 
     source: Literal["random", "paper", "list"] = "random"
@@ -64,8 +66,8 @@ class ScenarioSource:
 
 @dataclass(frozen=True)
 class Scenarios:
-    train: ScenarioSource = field(default_factory=ScenarioSource)
-    eval: ScenarioSource = field(default_factory=lambda: ScenarioSource(seed=10_000, n=6))
+    train: SuiteConfig = field(default_factory=SuiteConfig)
+    eval: SuiteConfig = field(default_factory=lambda: SuiteConfig(seed=VALIDATION_SEED_BASE, n=6))
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,7 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     need(cfg.eval.episodes >= 0, "eval.episodes", "must be >= 0", "0 means one per eval scenario")
     need(cfg.checkpoint.freq > 0, "checkpoint.freq", f"must be > 0, got {cfg.checkpoint.freq}", "use e.g. 5000")
     for split in ("train", "eval"):
-        s: ScenarioSource = getattr(cfg.scenarios, split)
+        s: SuiteConfig = getattr(cfg.scenarios, split)
         f = f"scenarios.{split}"
         need(s.n >= 0, f"{f}.n", f"must be >= 0, got {s.n}", "0 = endless stream (train only)")
         need(s.seed >= 0, f"{f}.seed", f"must be >= 0, got {s.seed}", "use e.g. 0")

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.envs import ScenarioList, check_held_out
+from agents.envs import check_held_out, suite_of
 from agents.rundir import write_run_metadata
 from scar_gym.errors import ConfigError
 
@@ -154,7 +154,7 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
     t0 = time.time()
 
     def instances(source, n: int | None) -> list[_Instance]:
-        items = ScenarioList(source)  # an endless random stream has len 0: then n scenarios of it
+        items = suite_of(source)  # an endless random stream has len 0: then n scenarios of it
         count = min(len(items), n) if items.finite and n is not None else (len(items) if items.finite else n or 0)
         if count < 1:
             raise ConfigError("scenarios", "expert iteration needs a finite scenario list",

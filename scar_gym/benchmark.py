@@ -4,25 +4,10 @@ This module does not import torch: heuristic policies (``scar``, ``standalone``,
 ``random``, the searches) run without the ``rl`` extra; an agent (``ppo``, ``ppo:PATH``) imports
 torch only when it is built.
 
-Suites
-------
-* ``paper``: the ten Table III scenarios (sc1..sc10), all on one MCM -- ``het-sides-3x3`` (the
-  paper's main heterogeneous MCM) unless ``mcm`` is given.
-* ``random-N``: ``N`` random scenarios from
-  ``RandomScenarioGenerator(seed=TEST_SEED_BASE + seed, min_models=2, max_models=4)``, indices
-  ``0..N-1``, on the same MCM.
-
-Seed split (held-out convention, extends :mod:`scar_gym.scenarios`):
-
-==================  ==================  =====================================================
-generator seeds     split               used by
-==================  ==================  =====================================================
-0 .. 9999           train               training episodes (``scenarios.train.seed``)
-10000 .. 19999      validation          periodic evaluation / best-model choice during training
-20000 ..            test                ``scar-gym eval --suite random-N --seed S`` (20000 + S)
-==================  ==================  =====================================================
-
-so the test suite is never seen in training nor used to pick the best checkpoint.
+Suites (``paper``, ``random-N``, ...) and the train / validation / test seed split are those of
+:mod:`scar_gym.suites`; every scenario of a suite runs on one MCM -- ``het-sides-3x3`` (the paper's
+main heterogeneous MCM) unless ``mcm`` is given. ``random-N`` draws the test split (seed 20000 +
+``seed``), never seen in training nor used to pick the best checkpoint.
 
 Each (policy, scenario) gets a fresh :class:`~scar_gym.evaluator.Evaluator` (sharing only the
 cost-table cache), so the evaluator's memo does not favour later policies and
@@ -43,29 +28,10 @@ from scar_gym import fileio
 from scar_gym.errors import ConfigError
 from scar_gym.textfmt import format_table
 
-TEST_SEED_BASE = 20_000
-VALIDATION_SEED_BASE = 10_000
 DEFAULT_MCM = "het-sides-3x3"
 #: The leaderboard's fixed baselines (SCAR first: it is the reference).
 BASELINES: tuple[str, ...] = ("scar", "standalone", "greedy", "random")
 CSV_COLUMNS = ("policy", "scenario", "mcm", "latency_s", "energy_j", "edp_js", "edp_vs_scar", "scheduler_s")
-
-
-def suite_scenarios(suite: str, seed: int = 0) -> list:
-    """The scenarios of ``paper`` or ``random-N`` (see the module docstring)."""
-    from scar_gym.scenarios import SCENARIO_IDS, RandomScenarioGenerator, load_scenario
-
-    if suite == "paper":
-        return [load_scenario(s) for s in SCENARIO_IDS]
-    if suite.startswith("random-"):
-        n = suite.split("-", 1)[1]
-        if not n.isdigit() or int(n) <= 0:
-            raise ConfigError("--suite", f"bad random suite {suite!r}", "write random-N with N > 0, e.g. random-20")
-        if not isinstance(seed, int) or seed < 0:
-            raise ConfigError("--seed", f"expected an integer >= 0, got {seed!r}", "use e.g. 0")
-        gen = RandomScenarioGenerator(seed=TEST_SEED_BASE + seed, min_models=2, max_models=4)
-        return gen.generate(int(n))
-    raise ConfigError("--suite", f"unknown suite {suite!r}", "use paper or random-N (e.g. random-20)")
 
 
 def policy_label(spec: str) -> str:
@@ -144,6 +110,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     from scar_gym.costmodel.tables import CostModel
     from scar_gym.evaluator import Evaluator
     from scar_gym.presets import load_mcm
+    from scar_gym.suites import suite_scenarios
 
     mcm_name = mcm or DEFAULT_MCM
     hw = load_mcm(mcm_name)
@@ -231,13 +198,11 @@ def write_csv(rows: Sequence[Row], path: str | Path) -> None:
 
 def write_json(rows: Sequence[Row], path: str | Path, suite: str, seed: int, mcm: str) -> None:
     from scar_gym.provenance import versions
+    from scar_gym.suites import seed_split
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"suite": suite, "seed": seed, "mcm": mcm,
-           "seed_split": {"train": [0, VALIDATION_SEED_BASE - 1],
-                          "validation": [VALIDATION_SEED_BASE, TEST_SEED_BASE - 1],
-                          "test": TEST_SEED_BASE + seed if suite.startswith("random-") else None},
+    doc = {"suite": suite, "seed": seed, "mcm": mcm, "seed_split": seed_split(suite, seed),
            "leaderboard": leaderboard(rows),
            "rows": [_json_safe({**r.csv_row(), "num_evaluations": r.num_evaluations, "meta": r.meta}) for r in rows],
            "versions": versions()}

@@ -32,6 +32,7 @@ import numpy as np
 
 from scar_gym import fileio
 from scar_gym.errors import ConfigError
+from scar_gym.suites import suite_ids
 
 #: strategy -> (MCM preset, policy name)
 STRATEGIES: dict[str, tuple[str, str]] = {
@@ -42,10 +43,8 @@ STRATEGIES: dict[str, tuple[str, str]] = {
     "het-cb": ("het-cb-3x3", "scar"),
     "het-sides": ("het-sides-3x3", "scar"),
 }
-DOMAIN_SCENARIOS: dict[str, tuple[str, ...]] = {
-    "datacenter": ("sc1", "sc2", "sc3", "sc4", "sc5"),
-    "arvr": ("sc6", "sc7", "sc8", "sc9", "sc10"),
-}
+#: The paper's two tables; each runs the suite of the same name (scar_gym.suites: sc1-sc5, sc6-sc10).
+DOMAINS: tuple[str, ...] = ("datacenter", "arvr")
 #: 6x6 experiment: strategy -> (MCM, policy); scenario 4.
 STRATEGIES_6X6: dict[str, tuple[str, str]] = {
     "simba-nvd-6x6": ("nvd-6x6", "scar"),
@@ -111,12 +110,12 @@ def _shared_cost_model():
 def run_table(domain: str, seed: int = 0, scenarios: Sequence[str] | None = None,
               strategies: Sequence[str] | None = None, progress=None, **policy_kwargs: Any) -> list[Row]:
     """The paper's table for ``domain`` (``datacenter`` or ``arvr``): one :class:`Row` per (scenario, strategy)."""
-    if domain not in DOMAIN_SCENARIOS:
-        raise ConfigError("domain", f"unknown domain {domain!r}", f"use one of {', '.join(DOMAIN_SCENARIOS)}")
+    if domain not in DOMAINS:
+        raise ConfigError("domain", f"unknown domain {domain!r}", f"use one of {', '.join(DOMAINS)}")
     paper = paper_results()[domain]
     cm = _shared_cost_model()
     rows: list[Row] = []
-    for sc in scenarios or DOMAIN_SCENARIOS[domain]:
+    for sc in scenarios or suite_ids(domain):
         for strat in strategies or STRATEGIES:
             mcm, pol = STRATEGIES[strat]
             kwargs = policy_kwargs if pol == "scar" else {}
@@ -155,7 +154,7 @@ def headline_saving(edp: dict[str, dict[str, float]], scenarios: Sequence[str]) 
 def headline(rows: Sequence[Row], domain: str) -> dict[str, Any]:
     """Our and the paper's headline saving, per-scenario savings and the per-scenario winners."""
     paper = paper_results()
-    scs = [s for s in DOMAIN_SCENARIOS[domain] if any(r.scenario == s for r in rows)]
+    scs = [s for s in suite_ids(domain) if any(r.scenario == s for r in rows)]
     ours = {st: {sc: _edp(rows, sc, st) for sc in scs} for st in STRATEGIES}
     key = "edp_js" if domain == "datacenter" else "edp_rel_standalone_nvd"
     theirs = {st: {sc: paper[domain][key][st][sc] for sc in scs} for st in STRATEGIES}
@@ -223,7 +222,7 @@ def dataflow_ratios(domain: str) -> list[dict[str, Any]]:
     cm = CostModel()
     mcm = load_mcm("het-sides-3x3").for_domain(domain)
     out: dict[str, dict[str, Any]] = {}
-    for sc in DOMAIN_SCENARIOS[domain]:
+    for sc in suite_ids(domain):
         scenario = load_scenario(sc)
         for inst, model in zip(scenario.models, scenario.build_models()):
             key = f"{inst.model} ({inst.batch})"

@@ -4,16 +4,16 @@
 * :class:`~scar_gym.envs.window_env.WindowEnv` (``ScarGym/Window-v0``): one (window, model)
   pipeline per step, among SCAR's candidates (imported lazily: it pulls in the SCAR engines).
 
-Jumanji-style layout: :mod:`.generator` (where episodes come from), :mod:`.types` (per-scenario
+Jumanji-style layout: :mod:`.generator` (toy instances; episodes come from a :class:`scar_gym.suites.Suite`), :mod:`.types` (per-scenario
 cached data and window plans), :mod:`.features` (observation layout), :mod:`.base` (shared
 machinery), the two env modules, :mod:`.candidates` (Window-v0's candidate pools),
 :mod:`.adapters` (agents that drive the envs) and :mod:`scar_gym.rewards`.
 """
 
-from scar_gym.envs.generator import ModelSet, ScenarioSource, ToyGenerator
+from scar_gym.envs.generator import ModelSet, ToyGenerator
 from scar_gym.envs.schedule_env import ScheduleEnv
 
-__all__ = ["ModelSet", "ScenarioSource", "ToyGenerator", "ScheduleEnv", "WindowEnv"]
+__all__ = ["ModelSet", "ToyGenerator", "ScheduleEnv", "WindowEnv"]
 
 
 def __getattr__(name: str):

@@ -14,7 +14,7 @@ from scar_gym.evaluator import ScheduleResult, objective_value
 from scar_gym.hardware import MCM
 from scar_gym.rewards import LogRatioShapedReward, RewardInput, make_reward
 from scar_gym.schedule import Schedule
-from scar_gym.envs.generator import ScenarioSource
+from scar_gym.suites import Suite
 from scar_gym.envs.types import ContextCache, ScenarioData, WindowPlan
 
 INVALID_ACTION_MODES = ("penalize", "raise")
@@ -54,7 +54,7 @@ class ScarEnvBase(gym.Env):
         if max_invalid is not None and (not isinstance(max_invalid, int) or max_invalid < 1):
             raise ConfigError("max_invalid", f"expected an integer >= 1 or None, got {max_invalid!r}", "use e.g. 1000")
         self.c_max = c_max
-        self.source = ScenarioSource.from_arg(scenario, generator_kwargs)
+        self.source = Suite.of(scenario, generator_kwargs)
         self.reward_fn = make_reward(reward)
         if self.reward_fn.needs_reference and reference is None:
             raise ConfigError("reference", f"reward {reward!r} needs a reference policy", "give e.g. 'standalone'")
@@ -80,7 +80,7 @@ class ScarEnvBase(gym.Env):
         if unknown:
             raise ConfigError(f"options.{unknown[0]}", "unknown reset option", f"use {', '.join(RESET_OPTIONS)}")
         if options.get("scenario") is not None:
-            inst = ScenarioSource.from_arg(options["scenario"]).sample(self.np_random)
+            inst = Suite.of(options["scenario"]).sample(self.np_random)
         else:
             inst = self.source.sample(self.np_random)
         return self.contexts.get(inst), options.get("windows", self.windows_arg)
