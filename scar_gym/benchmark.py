@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from scar_gym import fileio
-from scar_gym.errors import ConfigError
 from scar_gym.textfmt import format_table
 
 DEFAULT_MCM = "het-sides-3x3"
@@ -107,8 +106,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
         reference: the policy ``edp_vs_scar`` divides by (tests substitute a cheap one).
         rollout_kwargs: ``samples`` / ``improve`` for the rollout-search policies only (agents, ``window-ls``).
     """
-    from scar_gym.costmodel.tables import CostModel
-    from scar_gym.evaluator import Evaluator
+    from scar_gym.factory import make_cost_model, make_evaluator
     from scar_gym.presets import load_mcm
     from scar_gym.suites import suite_scenarios
 
@@ -120,12 +118,12 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     short = [policy_label(p) for p in order]
     # two agents in runs/a/s0 and runs/b/s0 would share a short label: those keep their full spec
     labels = {p: lab if short.count(lab) == 1 else p for p, lab in zip(order, short)}
-    cost_model = CostModel()
+    cost_model = make_cost_model()
     rows: list[Row] = []
     scar_edp: dict[str, float] = {}
     for sc in scens:
         for spec in order:
-            ev = Evaluator.from_scenario(sc, hw, cost_model=cost_model)
+            ev = make_evaluator(sc, hw, cost_model=cost_model)
             t0 = time.perf_counter()
             sched = built[spec].schedule(ev, seed=seed)
             dt = time.perf_counter() - t0

@@ -86,13 +86,10 @@ class Row:
 def run_one(scenario: str, mcm: str, policy: str = "scar", objective: str = "edp", seed: int = 0,
             cost_model=None, **policy_kwargs: Any):
     """(schedule, result, evaluator, wall seconds) of one policy on one scenario and MCM."""
-    from scar_gym.evaluator import Evaluator
+    from scar_gym.factory import make_evaluator
     from scar_gym.policies.registry import make_policy
-    from scar_gym.presets import load_mcm
-    from scar_gym.scenarios import load_scenario
 
-    sc = load_scenario(scenario)
-    ev = Evaluator.from_scenario(sc, load_mcm(mcm), objective=objective, cost_model=cost_model)
+    ev = make_evaluator(scenario, mcm, objective=objective, cost_model=cost_model)
     pol = make_policy(policy, **policy_kwargs)
     t0 = time.perf_counter()
     schedule = pol.schedule(ev, seed=seed)
@@ -102,9 +99,9 @@ def run_one(scenario: str, mcm: str, policy: str = "scar", objective: str = "edp
 
 
 def _shared_cost_model():
-    from scar_gym.costmodel.tables import CostModel
+    from scar_gym.factory import make_cost_model
 
-    return CostModel()
+    return make_cost_model()
 
 
 def run_table(domain: str, seed: int = 0, scenarios: Sequence[str] | None = None,
@@ -215,11 +212,10 @@ def dataflow_ratios(domain: str) -> list[dict[str, Any]]:
     on one chiplet), total layer latency and energy on Shi relative to NVD (latency also at
     mini-batch 1, what a pipeline that streams its weights runs at), and how many layers are faster
     on Shi. These ratios decide which MCM can win, whatever the scheduler does."""
-    from scar_gym.costmodel.tables import CostModel
     from scar_gym.presets import load_mcm
     from scar_gym.scenarios import load_scenario
 
-    cm = CostModel()
+    cm = _shared_cost_model()
     mcm = load_mcm("het-sides-3x3").for_domain(domain)
     out: dict[str, dict[str, Any]] = {}
     for sc in suite_ids(domain):

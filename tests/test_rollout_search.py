@@ -6,15 +6,15 @@ import pytest
 
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
+from scar_gym.factory import make_evaluator
 from scar_gym.policies.registry import make_policy
 from scar_gym.presets import load_mcm
-from scar_gym.scenarios import load_scenario
 
 MCM = load_mcm("het-sides-3x3")
 
 
 def _ev(sc: str) -> Evaluator:
-    return Evaluator.from_scenario(load_scenario(sc), MCM)
+    return make_evaluator(sc, MCM)
 
 
 @pytest.mark.parametrize("sc", ["sc4", "sc7"])

@@ -5,12 +5,11 @@ import pytest
 from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
+from scar_gym.factory import make_evaluator
 from scar_gym.hardware import grid_mcm
 from scar_gym.policies.baselines import StandalonePolicy
 from scar_gym.policies.registry import make_policy
 from scar_gym.policies.scar import ScarPolicy
-from scar_gym.presets import load_mcm
-from scar_gym.scenarios import load_scenario
 from scar_gym.workloads.layers import add, conv, gemm
 from scar_gym.workloads.model import ModelBuilder, chain
 
@@ -93,7 +92,7 @@ def test_registry_builds_scar_with_cli_style_options():
 @pytest.mark.parametrize("scenario,mcm", [("sc1", "het-sides-3x3"), ("sc8", "het-sides-3x3"),
                                           ("sc10", "het-cb-3x3"), ("sc8", "nvd-3x3")])
 def test_scar_never_worse_than_standalone(scenario, mcm):
-    ev = Evaluator.from_scenario(load_scenario(scenario), load_mcm(mcm), cost_model=_CM)
+    ev = make_evaluator(scenario, mcm, cost_model=_CM)
     scar = ScarPolicy().schedule(ev, seed=0)
     ev.validate(scar, require_paths=True)
     alone = StandalonePolicy().schedule(ev)

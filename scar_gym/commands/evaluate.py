@@ -2,7 +2,7 @@
 
 The file is one written by :func:`scar_gym.schedule.save_schedule_json`: it carries the scenario
 and MCM definitions, so the numbers printed here are exactly the library's
-(``Evaluator.from_scenario(scenario, mcm).evaluate(schedule)``). The schedule is validated first;
+(``make_evaluator(scenario, mcm).evaluate(schedule)``). The schedule is validated first;
 a broken rule is reported as an error naming the window, model and rule.
 """
 
@@ -29,9 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def evaluate_file(path: str | Path, energy: str | None = None, require_paths: bool = False):
     """(scenario, evaluator, schedule, result) of a saved schedule file."""
-    from scar_gym.costmodel.energy import DEFAULT_ENERGY
-    from scar_gym.costmodel.tables import CostModel
-    from scar_gym.evaluator import Evaluator
+    from scar_gym.factory import make_evaluator
     from scar_gym.hardware import mcm_from_dict
     from scar_gym.scenarios import Scenario
     from scar_gym.schedule import load_schedule_json
@@ -39,7 +37,7 @@ def evaluate_file(path: str | Path, energy: str | None = None, require_paths: bo
     schedule, scenario_d, mcm_d = load_schedule_json(path)
     scenario = Scenario.from_dict(scenario_d, str(path))
     mcm = mcm_from_dict(mcm_d, str(path))
-    ev = Evaluator.from_scenario(scenario, mcm, cost_model=CostModel(energy or DEFAULT_ENERGY))
+    ev = make_evaluator(scenario, mcm, energy=energy)
     ev.validate(schedule, require_paths=require_paths)
     return scenario, ev, schedule, ev.evaluate(schedule, check=False)
 

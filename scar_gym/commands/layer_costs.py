@@ -45,8 +45,8 @@ def default_pes(model_spec: str) -> int:
 def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm_name: str | None = None,
                     energy: str = "maestro") -> list[dict]:
     """One dict per (layer, dataflow) with the :data:`CSV_COLUMNS` keys, layers in schedule order."""
-    from scar_gym.costmodel.tables import CostModel
     from scar_gym.errors import require_positive
+    from scar_gym.factory import make_cost_model
     from scar_gym.hardware import DATAFLOWS, MCM, PackageSpec
     from scar_gym.workloads import resolve_model
 
@@ -67,7 +67,7 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
         grid = MCM("all-dataflows", ("NSE",), num_pes=pes)
         specs = tuple(grid.spec_for(df) for df in DATAFLOWS)
         package = PackageSpec()
-    cm = CostModel(energy)
+    cm = make_cost_model(energy=energy)
     rows = []
     per_df = {s.dataflow: cm.layer_costs(model, s, (batch,), package.bytes_per_element) for s in specs}
     for i, layer in enumerate(model.layers):

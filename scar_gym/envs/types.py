@@ -20,6 +20,7 @@ import numpy as np
 from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator, ScheduleResult
+from scar_gym.factory import make_cost_model, make_evaluator
 from scar_gym.hardware import DATAFLOWS, MCM
 from scar_gym.policies.registry import make_policy
 from scar_gym.policies.windows import TimeWindows, expected_layer_costs, mcm_reconfig, split_crowded_windows
@@ -236,9 +237,8 @@ class WindowPlan:
 def build_scenario_data(inst: Instance, mcm: MCM, c_max: int, cost_model: CostModel,
                         memo_size: int = 20_000) -> ScenarioData:
     """Build the evaluator and the static features of ``inst`` on ``mcm`` (PEs from the domain)."""
-    mcm_d = mcm.for_domain(inst.domain)
-    models = inst.build_models()
-    ev = Evaluator(models, list(inst.batches), mcm_d, cost_model=cost_model, cache_size=memo_size)
+    ev = make_evaluator(inst, mcm, cost_model=cost_model, memo_size=memo_size)
+    mcm_d = ev.mcm
     exp_lat, exp_en = expected_layer_costs(ev)
     lat_cum = [np.concatenate(([0.0], np.cumsum(x))) for x in exp_lat]
     en_cum = [np.concatenate(([0.0], np.cumsum(x))) for x in exp_en]
@@ -275,7 +275,7 @@ class ContextCache:
         self.mcm = mcm
         self.memo_size = memo_size
         self.c_max = c_max
-        self.cost_model = cost_model or CostModel()
+        self.cost_model = cost_model or make_cost_model()
         self.max_size = max_size
         self._data: OrderedDict[tuple, ScenarioData] = OrderedDict()
 

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from scar_gym.errors import ConfigError
-from scar_gym.evaluator import Evaluator, objective_value
+from scar_gym.evaluator import DEFAULT_MEMO_SIZE, Evaluator, objective_value
 from scar_gym.policies.base import Policy
 from scar_gym.policies.search.genome import Genome, SearchSpace, window_ranges
 from scar_gym.policies.search.scoring import BUDGET_UNITS, Scorer
@@ -172,8 +172,7 @@ class SearchPolicy(Policy):
         assignments it scored, whatever the shared evaluator's memo already holds."""
         from scar_gym.policies.registry import make_policy
 
-        private = Evaluator(evaluator.models, evaluator.batches, evaluator.mcm, cost_model=evaluator.cost_model,
-                            objective=evaluator.objective)
+        private = evaluator.fresh(cache_size=DEFAULT_MEMO_SIZE)
         scar = make_policy("scar", n_splits=self.n_splits, objective=objective)
         sched = scar.schedule(private, seed=0)  # SCAR's default run, whatever the search's seed
         return sched, int(private.num_evaluations)
