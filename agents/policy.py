@@ -7,7 +7,7 @@ library finds it without importing ``agents``. ``--policy ppo`` is the shipped a
 ``config.yaml`` beside the zip (or one directory up, for ``checkpoints/*.zip``): it names the env
 id and kwargs the agent was trained with, so inference builds the same observation.
 
-Inference is :class:`~scar_gym.policies.rollout_search.RolloutSearchPolicy` with the trained
+Inference is :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy` with the trained
 network as the prior: the env is rolled out on the evaluator's models and MCM (sharing its cost
 tables), one greedy rollout and then, by default, a policy-guided local search over one-decision
 changes (``samples`` rollouts in all); every rollout is scored by the shared Evaluator and the best
@@ -25,7 +25,7 @@ import numpy as np
 
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
-from scar_gym.policies.rollout_search import RolloutSearchPolicy
+from scar_gym.envs.rollout_search import RolloutSearchPolicy
 
 
 def resolve_agent_path(path: str | Path | None) -> tuple[Path, Path | None]:
@@ -60,7 +60,7 @@ class PPOPolicy(RolloutSearchPolicy):
 
     Args:
         path: model zip / run dir / pretrained dir or name; ``None`` = the shipped agent.
-        samples, improve: as :class:`~scar_gym.policies.rollout_search.RolloutSearchPolicy`.
+        samples, improve: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`.
     """
 
     name = "ppo"

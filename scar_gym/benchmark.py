@@ -51,7 +51,7 @@ def is_agent(spec: str) -> bool:
 
 
 def takes_rollout_options(spec: str) -> bool:
-    """A rollout-search policy (:mod:`scar_gym.policies.rollout_search`): an agent or ``window-ls``."""
+    """A rollout-search policy (:mod:`scar_gym.envs.rollout_search`): an agent or ``window-ls``."""
     return is_agent(spec) or spec.split(":", 1)[0] == "window-ls"
 
 

@@ -28,11 +28,10 @@ import contextlib, io, inspect, json
 import scar_gym
 from scar_gym.cli import main
 from scar_gym.errors import ConfigError
-from scar_gym.evaluator import Evaluator
 from scar_gym.envs.generator import ToyGenerator
+from scar_gym.factory import make_evaluator
 from scar_gym.policies import list_policies, make_policy
 from scar_gym.policies.registry import POLICIES, policy_class
-from scar_gym.presets import load_mcm
 
 listed = dict(list_policies())
 toy = ToyGenerator(n_models=(2, 2), n_layers=(2, 3)).pool(1, seed=0)[0]
@@ -40,7 +39,7 @@ edp = {}
 for name in POLICIES:
     fast = {"budget": 300} if "budget" in inspect.signature(policy_class(name).__init__).parameters else {}
     mcm = "nvd-2x2" if name == "simba" else "NS/SN"
-    ev = Evaluator(toy.build_models(), list(toy.batches), load_mcm(mcm).for_domain(toy.domain))
+    ev = make_evaluator(toy, mcm)
     edp[name] = ev.evaluate(make_policy(name, **fast).schedule(ev, seed=0)).edp_js
 try:
     make_policy("ppo")

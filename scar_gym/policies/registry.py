@@ -131,7 +131,8 @@ register_policy("random", "scar_gym.policies.baselines:RandomPolicy",
 register_policy("greedy", "scar_gym.policies.baselines:GreedyPolicy",
                 "HEFT-style list scheduler: balanced segments, each on the free chiplet with the earliest finish")
 
-register_policy("window-ls", "scar_gym.policies.rollout_search:WindowSearchPolicy",
+# The rollout searches drive an env, so they live in scar_gym.envs (a policy here never builds one).
+register_policy("window-ls", "scar_gym.envs.rollout_search:WindowSearchPolicy",
                 "SCAR improved by one-decision changes in ScarGym/Window-v0 (the agents' search, no learned prior)")
 
 # Learned policies (``ppo``) come from agents/ through the entry point (see the module docstring).
