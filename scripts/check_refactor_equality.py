@@ -13,6 +13,7 @@ What is recorded (``--record OUT.json``), all deterministic (fixed seeds, no wal
 * observations, rewards and infos of fixed-seed episodes with a fixed action rule: Window-v0 as
   registered, with ``relocate`` and with ``reset(options=...)``, Schedule-v0 over the paper
   suite, both flattened and padded to 12 chiplets, and Schedule-Random-v0;
+* the large-MCM paths (het-cross-6x6): SCAR on sc1 and a Window-v0 episode;
 * the scenario suites (paper, datacenter, arvr, random-10 test draw) by id and content;
 * the shipped agent's leaderboard line on the paper suite (``scar-gym eval --policy ppo --suite
   paper --no-baselines``): every field but the mean wall time.
@@ -219,6 +220,18 @@ def episodes_section() -> dict[str, Any]:
     return out
 
 
+def large_section() -> dict[str, Any]:
+    """The large-MCM code paths (more than 16 chiplets: capped probes, paths and segment counts, the
+    evolutionary search): SCAR and a Window-v0 episode on het-cross-6x6."""
+    import gymnasium as gym
+
+    out = {"scar": _run_policies(["scar"], [("sc1", _paper_scenarios()[0], "het-cross-6x6")], False)["scar"]}
+    env = gym.make("ScarGym/Window-v0", scenario="sc1", mcm="het-cross-6x6", relocate=24)
+    out["window_v0_sc1"] = _episode(env, 13)
+    env.close()
+    return out
+
+
 def suites_section() -> dict[str, Any]:
     return {name: [{"id": s.id, **_clean(s.to_dict())} for s in scs] for name, scs in _suites().items()}
 
@@ -232,7 +245,7 @@ def leaderboard_section() -> dict[str, Any]:
                              "edp_vs_scar": r.edp_vs_scar, "evaluations": r.num_evaluations}) for r in rows]}
 
 
-SECTIONS = ("suites", "episodes", "leaderboard", "policies", "small")
+SECTIONS = ("suites", "episodes", "leaderboard", "policies", "small", "large")
 
 
 def record(sections: tuple[str, ...], only: list[str] | None, progress: bool = True) -> dict[str, Any]:

@@ -32,18 +32,17 @@ import numpy as np
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import OBJECTIVES, Evaluator, objective_value
 from scar_gym.policies.base import Policy
-from scar_gym.policies.scar.prov import all_provisions, expected_objective, provision
-from scar_gym.policies.scar.sched import ModelOptions, probe_class_sequences
+from scar_gym.policies.scar.prov import all_provisions
+from scar_gym.policies.scar.sched import ModelOptions
 from scar_gym.policies.scar.search import (CandidateCache, WindowSolution, evolutionary_search, exhaustive_search,
                                            window_objective)
-from scar_gym.policies.scar.seg import SegmentScorer, best_per_segment_count, candidate_cuts, top_k
+from scar_gym.policies.scar.steps import LARGE_MCM_CHIPLETS, PROV_METRICS, WindowSteps, allocation_caps, prov_weight
 from scar_gym.policies.windows import (WindowRanges, expected_layer_costs, first_fit_windows, periodic_boundaries,
                                        split_crowded_windows)
 from scar_gym.schedule import Schedule, Window
 
 PROV_MODES = ("rule", "exhaustive")
 SEARCH_MODES = ("auto", "exhaustive", "evolutionary")
-PROV_METRICS = ("objective", "latency", "energy", "geomean")
 
 
 def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generator, jitter: float = 0.5) -> np.ndarray:
@@ -93,7 +92,7 @@ class ScarPolicy(Policy):
     def __init__(self, objective: str | None = None, n_splits: int = 4, k: int = 3, prov: str = "rule",
                  search: str = "auto", boundary_candidates: int = 3, population: int = 10, generations: int = 4,
                  node_cap: int | None = None, refine: bool = True, seg_limit: int = 2000, seg_radius: int = 2,
-                 max_probes: int = 24, exhaustive_max_chiplets: int = 16, max_nodes: int = 2_000_000,
+                 max_probes: int = 24, exhaustive_max_chiplets: int = LARGE_MCM_CHIPLETS, max_nodes: int = 2_000_000,
                  boundaries: Sequence[float] | None = None, jitter: float = 0.5, prov_metric: str = "objective",
                  fallbacks: bool = True):
         if objective is not None and objective not in OBJECTIVES:
@@ -189,52 +188,30 @@ class _ScarRun:
         self.objective = policy.objective or evaluator.objective
         self.e_lat, self.e_en = expected_layer_costs(evaluator)
         self.cand_cache = CandidateCache(evaluator)
-        self._seg_cache: dict[tuple, tuple] = {}
-        self._probes: dict[int, list] = {}
+        self.steps = WindowSteps(evaluator, self.objective, policy.k, policy.seg_limit, policy.seg_radius,
+                                 policy.max_probes)
+        self._seg_cache: dict[tuple, ModelOptions] = {}
         self.use_exhaustive = (policy.search == "exhaustive" or
                                (policy.search == "auto" and self.mcm.num_chiplets <= policy.exhaustive_max_chiplets))
         self.seed = seed
-        # Per-class latency of every layer at the full batch (cost vectors for balanced cuts).
-        self.class_lat = []
-        for t, b in zip(evaluator.tables, evaluator.batches):
-            self.class_lat.append(t.latency_s[:, t.batch_index(b), :])
-
-    def probes(self, s: int) -> list:
-        if s not in self._probes:
-            big = self.mcm.num_chiplets > 16
-            self._probes[s] = probe_class_sequences(self.mcm, s, self.p.max_probes, limit_per_root=20 if big else 200)
-        return self._probes[s]
 
     def options(self, m: int, lo: int, hi: int, n_nodes: int) -> ModelOptions:
+        """SEG for the model's ``n_nodes`` chiplets: its top-k and fallbacks, for the search."""
         key = (m, lo, hi, n_nodes)
         if key not in self._seg_cache:
-            vectors = [self.e_lat[m][lo:hi]] + [row[lo:hi] for row in self.class_lat[m]]
-            cuts = candidate_cuts(lo, hi, n_nodes, vectors, self.p.seg_limit, self.p.seg_radius)
-            scorer = SegmentScorer(self.ev, m, lo, hi, self.objective)
-            scored = scorer.score(cuts, {s: self.probes(s) for s in cuts})
-            best = top_k(scored, self.p.k)
-            fallbacks = best_per_segment_count(scored)
-            probes = {c.cuts: c.probe for c in list(best) + list(fallbacks.values())}
-            self._seg_cache[key] = ModelOptions(m, lo, hi, tuple(c.cuts for c in best),
-                                                tuple(fallbacks[s].cuts for s in sorted(fallbacks)), probes)
+            choice = self.steps.seg(m, lo, hi, n_nodes, n_nodes, self.e_lat[m][lo:hi])
+            probes = {c.cuts: c.probe for c in list(choice.top) + list(choice.fallbacks.values())}
+            self._seg_cache[key] = ModelOptions(m, lo, hi, tuple(c.cuts for c in choice.top), choice.fallback_cuts(),
+                                                probes)
         return self._seg_cache[key]
 
     def allocations(self, win: WindowRanges) -> list[tuple[int, ...]]:
-        models = list(win)
-        caps = [min(hi - lo, self.p.node_cap or self.mcm.num_chiplets) for lo, hi in win.values()]
+        caps = allocation_caps(list(win.values()), self.mcm.num_chiplets, self.p.node_cap)
         if self.p.prov == "exhaustive":
-            return list(all_provisions(len(models), self.mcm.num_chiplets, caps))
-        metric = self.p.prov_metric
-        weights = []
-        for m, (lo, hi) in win.items():
-            el, ee = float(np.sum(self.e_lat[m][lo:hi])), float(np.sum(self.e_en[m][lo:hi]))
-            if metric == "objective":
-                weights.append(expected_objective(self.objective, el, ee))
-            elif metric == "geomean":
-                weights.append(float(np.sqrt(el * ee)))
-            else:
-                weights.append(expected_objective(metric, el, ee))
-        return [provision(weights, self.mcm.num_chiplets, caps)]
+            return list(all_provisions(len(win), self.mcm.num_chiplets, caps))
+        weights = [prov_weight(self.p.prov_metric, self.objective, float(np.sum(self.e_lat[m][lo:hi])),
+                               float(np.sum(self.e_en[m][lo:hi]))) for m, (lo, hi) in win.items()]
+        return [self.steps.allocation(weights, caps)]
 
     def solve_window(self, win: WindowRanges, l0: float, e0: float, rng_seed: int) -> tuple[WindowSolution, tuple]:
         f = window_objective(self.objective, l0, e0)
