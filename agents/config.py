@@ -4,7 +4,7 @@ A config file (``configs/train/*.yaml``)::
 
     name: window-edp-log-ratio          # run name (default: the file stem)
     env_id: "scar_gym:ScarGym/Window-v0"
-    env_kwargs: {reward_mode: edp_log_ratio}   # passed to gym.make (JSON-able values only)
+    env_kwargs: {reward: edp_log_ratio, relocate: 24}   # the env's options (scar_gym.envs.config), JSON-able
     mcm: het-sides-3x3                  # preset name / pattern / YAML path (scar_gym.presets.load_mcm)
     scenarios:
       train: {source: random, seed: 0, domain: datacenter, min_models: 2, max_models: 3}
@@ -19,7 +19,8 @@ A config file (``configs/train/*.yaml``)::
     checkpoint: {freq: 5000}
 
 Rules (rl-conventions 8.10): ``yaml.safe_load``; unknown keys and wrong types are rejected with a
-:class:`~scar_gym.errors.ConfigError` naming the dotted field and the file; an int is accepted
+:class:`~scar_gym.errors.ConfigError` naming the dotted field and the file (``env_kwargs`` are
+checked against the env's own options, :mod:`scar_gym.envs.config`, before any env is built); an int is accepted
 where a float is expected (``1e-4`` written without a dot is a *string* in PyYAML and is rejected
 with a hint). Overrides ``--set ppo.learning_rate=1.0e-4`` parse the value with ``yaml.safe_load``.
 """
@@ -35,6 +36,7 @@ from typing import Any, Literal
 
 import yaml
 
+from scar_gym.envs.config import check_env_kwargs
 from scar_gym.errors import ConfigError
 from scar_gym.fileio import read_yaml
 from scar_gym.paths import TRAIN_DIR
@@ -273,6 +275,7 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     ev = cfg.scenarios.eval
     need(not (ev.source == "random" and ev.n == 0), "scenarios.eval.n", "must be > 0 for random eval scenarios",
          "use e.g. 6")
+    check_env_kwargs(cfg.env_id, cfg.env_kwargs, file=file)
 
 
 def config_from_dict(data: Any, file: str | None = None, name: str | None = None) -> TrainConfig:

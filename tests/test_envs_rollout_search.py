@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scar_gym.envs.window_env import GLOBAL_COLUMNS
+from scar_gym.envs.features import WINDOW_GLOBAL_COLUMNS
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
 from scar_gym.factory import make_evaluator
@@ -53,7 +53,7 @@ def test_the_env_takes_the_domain_from_the_evaluator_not_the_pe_count():
     env = make_policy("window-ls").make_env(ev)
     obs, _ = env.reset(seed=0)
     assert env.scenario_data.domain == "arvr" and env.evaluator.mcm.pes == 1024
-    assert obs["global"][GLOBAL_COLUMNS.index("datacenter")] == 0.0
+    assert obs["global"][WINDOW_GLOBAL_COLUMNS.index("datacenter")] == 0.0
 
 
 def test_an_evaluator_without_a_domain_is_refused_by_name():

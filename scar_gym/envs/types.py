@@ -1,10 +1,16 @@
-"""Data the environments precompute once per (scenario, MCM) and per window plan.
+"""The environments' data types (Jumanji's ``types.py``): what is precomputed once, and the state
+of one episode.
 
 :class:`ScenarioData` holds the shared :class:`~scar_gym.evaluator.Evaluator` (cost tables, memo),
 expected per-layer costs, the static observation features and lazily computed reference results.
 :class:`WindowPlan` holds one partition of the scenario into time windows. Both are immutable
 apart from the reference cache and are shared by every episode on the same instance, so a reset
-only picks them from :class:`ContextCache` and resets the episode state.
+only picks them from :class:`ContextCache` and starts a new episode state.
+
+:class:`EpisodeState` is everything that changes during one episode, common to both envs;
+:class:`ScheduleState` (Schedule-v0: one layer per step) and :class:`WindowState` (Window-v0: one
+(window, model) pipeline per step) add their own. An env holds one state object, made on
+``reset``; nothing else about an episode lives on the env.
 """
 
 from __future__ import annotations
@@ -19,12 +25,12 @@ import numpy as np
 
 from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError
-from scar_gym.evaluator import Evaluator, ScheduleResult
+from scar_gym.evaluator import Evaluator, ModelWindowResult, ScheduleResult
 from scar_gym.factory import make_cost_model, make_evaluator
 from scar_gym.hardware import DATAFLOWS, MCM
 from scar_gym.policies.registry import make_policy
 from scar_gym.policies.windows import TimeWindows, expected_layer_costs, mcm_reconfig, split_crowded_windows
-from scar_gym.schedule import Schedule
+from scar_gym.schedule import Assignment, Schedule, Segment, Window
 from scar_gym.envs.generator import Instance, instance_key
 from scar_gym.envs import features as F
 
@@ -293,3 +299,103 @@ class ContextCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+@dataclass(eq=False, slots=True)
+class EpisodeState:
+    """What changes during one episode, in both envs.
+
+    Attributes:
+        data, plan: the scenario's precomputed data and this episode's windows.
+        mask: the current action mask (True = valid).
+        over: the episode has ended (terminated or truncated).
+        final: the complete schedule's result, at the end.
+        n_decisions, n_invalid: accepted decisions and rejected actions so far.
+        windows_done: the finished windows' assignments.
+        done_lat_s, done_en_j: latency and energy of the finished windows.
+        est_en_placed_j, est_en_total_j: the optimistic energy estimate (rewards) of the placed
+            layers and of the whole scenario.
+        wi: the current window (``len(plan.windows)`` at the end); win: its ``(model, start, stop)``
+            rows; wref_s: its expected latency (the observations' scale).
+        k: the current model's slot in the window.
+        win_assign: the current window's finished assignments; win_lat_s, win_en_j: their totals.
+        free_count: chiplets free in the window.
+        dyn: the chiplet rows' dynamic columns (``C_max`` rows; see :mod:`.features`).
+    """
+
+    data: ScenarioData
+    plan: WindowPlan
+    mask: np.ndarray
+    over: bool = False
+    final: ScheduleResult | None = None
+    n_decisions: int = 0
+    n_invalid: int = 0
+    windows_done: list[Window] = field(default_factory=list)
+    done_lat_s: float = 0.0
+    done_en_j: float = 0.0
+    est_en_placed_j: float = 0.0
+    est_en_total_j: float = 0.0
+    wi: int = 0
+    win: WindowSpec = ()
+    wref_s: float = 0.0
+    k: int = 0
+    win_assign: list[Assignment] = field(default_factory=list)
+    win_lat_s: float = 0.0
+    win_en_j: float = 0.0
+    free_count: int = 0
+    dyn: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+
+    @property
+    def running(self) -> bool:
+        """A window is still open (false after the last decision)."""
+        return self.wi < len(self.plan.windows)
+
+
+@dataclass(eq=False, slots=True)
+class ScheduleState(EpisodeState):
+    """Schedule-v0's episode: the model being placed layer by layer in the current window.
+
+    Attributes:
+        m, start, stop: the current model and its layers ``[start, stop)`` in the window.
+        pos: the next layer to place.
+        closed: the model's finished segments in the window.
+        open_c, open_start: the chiplet and first layer of its open segment (``open_c = -1``: none yet).
+        cur, cur_assign: the model's partial pipeline so far (segments up to ``pos``) and its result.
+        owner: per chiplet, the model holding it in the window (-1: free).
+        free: per chiplet (``C_max``), free in the window.
+        l2_bytes: per chiplet, its L2 size (0 for padding).
+        batch_feat, scn_feat: the episode's constant global features (per-model batch; scenario).
+    """
+
+    m: int = 0
+    start: int = 0
+    stop: int = 0
+    pos: int = 0
+    closed: list[Segment] = field(default_factory=list)
+    open_c: int = -1
+    open_start: int = 0
+    cur: ModelWindowResult | None = None
+    cur_assign: Assignment | None = None
+    owner: list[int] = field(default_factory=list)
+    free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    l2_bytes: list[float] = field(default_factory=list)
+    batch_feat: list[float] = field(default_factory=list)
+    scn_feat: tuple[float, ...] = ()
+
+
+@dataclass(eq=False, slots=True)
+class WindowState(EpisodeState):
+    """Window-v0's episode: the candidates listed for the current (window, model).
+
+    Attributes:
+        anchors: SCAR's own choice per (window, model), when offered (``anchor=True``).
+        pools: the scenario's candidate pools (a :class:`~scar_gym.envs.candidates.CandidatePools`).
+        taken: bit mask of the chiplets taken in the window.
+        slots: the listed candidates, in slot order; anchor_slot: SCAR's choice's slot, if listed.
+    """
+
+    anchors: dict[tuple[int, int], Any] = field(default_factory=dict)
+    pools: Any = None
+    taken: int = 0
+    slots: list = field(default_factory=list)
+    anchor_slot: int | None = None
