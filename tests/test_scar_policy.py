@@ -84,7 +84,7 @@ def test_evolutionary_scar_is_seeded():
 
 def test_registry_builds_scar_with_cli_style_options():
     p = make_policy("scar", n_splits=3, k=None, objective=None)
-    assert isinstance(p, ScarPolicy) and p.n_splits == 3 and p.k == 3
+    assert isinstance(p, ScarPolicy) and p.options.n_splits == 3 and p.options.k == 3
     with pytest.raises(ConfigError, match="budget"):
         make_policy("scar", budget=10)
 
@@ -97,3 +97,20 @@ def test_scar_never_worse_than_standalone(scenario, mcm):
     ev.validate(scar, require_paths=True)
     alone = StandalonePolicy().schedule(ev)
     assert ev.evaluate(scar).edp_js <= ev.evaluate(alone).edp_js
+
+
+def test_provenance_is_every_option():
+    """``params()`` is ``asdict`` of the options: every constructor option, so none can be left out."""
+    import dataclasses
+
+    from scar_gym.policies.scar.policy import ScarOptions
+
+    p = ScarPolicy(n_splits=2, boundaries=[1, 2.5], jitter=0.25)
+    assert p.params() == dataclasses.asdict(p.options)
+    assert set(p.params()) == set(ScarPolicy.option_names()) == {f.name for f in dataclasses.fields(ScarOptions)}
+    assert p.params()["boundaries"] == (1.0, 2.5) and p.params()["jitter"] == 0.25
+    assert ScarPolicy(ScarOptions(k=5), refine=False).options == ScarOptions(k=5, refine=False)
+    ev = make_evaluator("sc1", "het-sides-3x3", cost_model=_CM)
+    assert ScarPolicy(boundary_candidates=1).schedule(ev).meta["params"] == ScarPolicy(boundary_candidates=1).params()
+    with pytest.raises(ConfigError, match="budgett: not an option of policy 'scar'"):
+        ScarPolicy(budgett=3)

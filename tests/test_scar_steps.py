@@ -19,7 +19,7 @@ from scar_gym.scenarios import load_scenario
 
 def test_large_mcm_threshold_is_named_once():
     assert not steps.is_large(load_mcm("het-sides-3x3")) and steps.is_large(load_mcm("het-cross-6x6"))
-    assert ScarPolicy().exhaustive_max_chiplets == steps.LARGE_MCM_CHIPLETS
+    assert ScarPolicy().options.exhaustive_max_chiplets == steps.LARGE_MCM_CHIPLETS
 
 
 def test_prov_weights_and_caps():
@@ -49,7 +49,7 @@ def test_scar_and_the_window_env_run_the_same_engine():
     same SEG answer (SCAR asks for at most N_i segments; the env for more, and keeps SCAR's top-k)."""
     sc, mcm, cm = load_scenario("sc3"), load_mcm("het-sides-3x3"), make_cost_model()
     ev = make_evaluator(sc, mcm, cost_model=cm)
-    run = _ScarRun(ScarPolicy(), ev, seed=0)
+    run = _ScarRun(ScarPolicy().options, ev, seed=0)
     pools = CandidatePools(build_scenario_data(sc, mcm, 9, cm))
     assert isinstance(run.steps, steps.WindowSteps) and isinstance(pools.steps, steps.WindowSteps)
     assert (run.steps.k, run.steps.seg_limit, run.steps.seg_radius, run.steps.max_probes) == \

@@ -96,7 +96,7 @@ def make_policy(name: str, **kwargs: Any) -> Policy:
     """
     name, sep, arg = name.partition(":")  # "ppo:PATH": ARG fills the class's ``name_arg`` parameter
     cls = policy_class(name)
-    accepted = inspect.signature(cls.__init__).parameters
+    accepted = cls.option_names()
     given = {k: v for k, v in kwargs.items() if v is not None}
     if sep:
         if not getattr(cls, "name_arg", None):
@@ -105,7 +105,7 @@ def make_policy(name: str, **kwargs: Any) -> Policy:
     unknown = sorted(k for k in given if k not in accepted)
     if unknown:
         raise ConfigError(f"--{unknown[0].replace('_', '-')}", f"policy {name!r} does not take this option",
-                          f"it takes: {', '.join(p for p in accepted if p != 'self') or 'no options'}")
+                          f"it takes: {', '.join(accepted) or 'no options'}")
     return cls(**given)
 
 
