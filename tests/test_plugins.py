@@ -31,12 +31,13 @@ from scar_gym.errors import ConfigError
 from scar_gym.envs.generator import ToyGenerator
 from scar_gym.factory import make_evaluator
 from scar_gym.policies import list_policies, make_policy
-from scar_gym.policies.registry import POLICIES, policy_class
+from scar_gym.policies.registry import POLICIES, plugin_policies, policy_class
 
 listed = dict(list_policies())
 toy = ToyGenerator(n_models=(2, 2), n_layers=(2, 3)).pool(1, seed=0)[0]
 edp = {}
-for name in POLICIES:
+library = [*POLICIES, *(n for n, ep in plugin_policies().items() if ep.module.split(".")[0] == "scar_gym")]
+for name in library:
     fast = {"budget": 300} if "budget" in inspect.signature(policy_class(name).__init__).parameters else {}
     mcm = "nvd-2x2" if name == "simba" else "NS/SN"
     ev = make_evaluator(toy, mcm)
@@ -61,8 +62,8 @@ def test_library_lists_and_runs_every_policy_without_agents():
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout.splitlines()[-1])
     assert not r["agents_imported"]
-    assert set(registry.POLICIES) <= set(r["listed"]) and r["list_code"] == 0
-    assert set(r["edp"]) == set(registry.POLICIES) and all(v > 0 for v in r["edp"].values())
+    assert set(registry.POLICIES) | {"window-ls"} <= set(r["listed"]) and r["list_code"] == 0
+    assert set(r["edp"]) == set(registry.POLICIES) | {"window-ls"} and all(v > 0 for v in r["edp"].values())
     # the agent's entry point is still in the installed metadata: listed as unavailable, refused by name
     assert r["listed"]["ppo"].startswith("unavailable:")
     assert "policy 'ppo' (agents.policy:PPOPolicy" in r["ppo_error"] and "No module named 'agents" in r["ppo_error"]
@@ -74,7 +75,8 @@ def test_ppo_is_found_through_the_entry_point():
 
     eps = {ep.name: ep.value for ep in metadata.entry_points(group=registry.ENTRY_POINT_GROUP)}
     assert eps["ppo"] == "agents.policy:PPOPolicy"
-    assert "ppo" not in registry.POLICIES  # not named by the library
+    assert eps["window-ls"] == "scar_gym.envs.rollout_search:WindowSearchPolicy"
+    assert not {"ppo", "window-ls"} & set(registry.POLICIES)  # scar_gym.policies names neither
     assert registry.policy_class("ppo") is PPOPolicy
     assert dict(registry.list_policies())["ppo"] == PPOPolicy.description
 

@@ -230,6 +230,8 @@ class WindowSearchPolicy(RolloutSearchPolicy):
     """
 
     name = "window-ls"
+    description = ("SCAR improved by one-decision changes in ScarGym/Window-v0 "
+                   "(the agents' search, no learned prior)")
 
     def __init__(self, samples: int = 8, improve: str = "local", relocate: int = 24, k_max: int = 16):
         super().__init__(samples, improve)

@@ -2,18 +2,19 @@
 
 Two sources, one namespace:
 
-* the library's own policies (:data:`POLICIES`): ``"module:Class"`` strings imported on demand, so
-  listing policies imports no policy module and a policy with a missing optional dependency does
-  not break the others;
-* policies other packages add through the entry-point group :data:`ENTRY_POINT_GROUP` (the way
-  pytest plugins are found), e.g. in their ``pyproject.toml``::
+* the policies of this package (:data:`POLICIES`): ``"module:Class"`` strings imported on demand,
+  so listing policies imports no policy module and a policy with a missing optional dependency
+  does not break the others;
+* policies registered through the entry-point group :data:`ENTRY_POINT_GROUP` (the way pytest
+  plugins are found), e.g. in a ``pyproject.toml``::
 
       [project.entry-points."scar_gym.policies"]
       my-policy = "my_package.module:MyPolicy"
 
-  This repository's ``agents/`` registers ``ppo`` that way, so the library itself never imports
-  ``agents``. A plugin cannot take a library name (the library's entry wins); one that fails to
-  import is listed as unavailable and reported by name when asked for.
+  This repository registers two that way: ``window-ls`` (:mod:`scar_gym.envs.rollout_search`: it
+  drives an env, and this package never reaches into ``scar_gym.envs``) and ``ppo`` (``agents/``,
+  which the library never imports). A plugin cannot take a name of :data:`POLICIES`; one that
+  fails to import is listed as unavailable and reported by name when asked for.
 """
 
 from __future__ import annotations
@@ -131,8 +132,5 @@ register_policy("random", "scar_gym.policies.baselines:RandomPolicy",
 register_policy("greedy", "scar_gym.policies.baselines:GreedyPolicy",
                 "HEFT-style list scheduler: balanced segments, each on the free chiplet with the earliest finish")
 
-# The rollout searches drive an env, so they live in scar_gym.envs (a policy here never builds one).
-register_policy("window-ls", "scar_gym.envs.rollout_search:WindowSearchPolicy",
-                "SCAR improved by one-decision changes in ScarGym/Window-v0 (the agents' search, no learned prior)")
-
-# Learned policies (``ppo``) come from agents/ through the entry point (see the module docstring).
+# window-ls (scar_gym.envs.rollout_search) and ppo (agents/) come through the entry point: see the
+# module docstring.

@@ -170,10 +170,10 @@ class SearchPolicy(Policy):
         """SCAR's schedule and the evaluations it spent. SCAR runs on a private fresh evaluator (same
         models, MCM and cost tables), so its count -- memo misses -- is the number of distinct
         assignments it scored, whatever the shared evaluator's memo already holds."""
-        from scar_gym.policies.registry import make_policy
+        from scar_gym.policies.scar.policy import ScarPolicy  # not via the registry, which names this module
 
         private = evaluator.fresh(cache_size=DEFAULT_MEMO_SIZE)
-        scar = make_policy("scar", n_splits=self.n_splits, objective=objective)
+        scar = ScarPolicy(n_splits=self.n_splits, objective=objective)
         sched = scar.schedule(private, seed=0)  # SCAR's default run, whatever the search's seed
         return sched, int(private.num_evaluations)
 
