@@ -1,4 +1,4 @@
-"""The benchmark harness (scar_gym.benchmark) with cheap stand-in policies: suites, ratios, CSV/JSON, CLI."""
+"""scar_gym.benchmark (the harness behind `scar-gym eval`) with cheap stand-in policies: ratios, CSV/JSON, CLI."""
 
 from __future__ import annotations
 
