@@ -149,6 +149,13 @@ _LAYER = index_of(LAYER_COLUMNS)
 _CHIPLET = index_of(CHIPLET_COLUMNS)
 
 
+def scenario_features(num_models: int, domain: str, num_chiplets: int, c_max: int,
+                      num_windows: int) -> dict[str, float]:
+    """The global features both envs share about the episode's scenario, MCM and windows."""
+    return {"num_models": min(1.0, num_models / 8), "datacenter": float(domain == "datacenter"),
+            "chiplets": num_chiplets / c_max, "num_windows": min(1.0, num_windows / 16)}
+
+
 def logscale(x: np.ndarray | float, lo: float, hi: float) -> np.ndarray:
     x = np.maximum(np.asarray(x, dtype=np.float64), 1e-300)
     return np.clip((np.log10(x) - np.log10(lo)) / (np.log10(hi) - np.log10(lo)), 0.0, 1.0)

@@ -264,8 +264,8 @@ class ScheduleEnv(ScarEnvBase):
             data=data, plan=plan, mask=np.zeros(self.c_max, dtype=bool), l2_bytes=l2,
             est_en_total_j=float(sum(c[-1] for c in data.est_en_cum)),
             batch_feat=[min(1.0, float(np.log2(b)) / 8) for b in data.evaluator.batches],
-            scn_feat=(min(1.0, data.num_models / 8), float(data.domain == "datacenter"),
-                      self.mcm.num_chiplets / self.c_max, min(1.0, len(plan.windows) / 16)))
+            scn_feat=F.scenario_features(data.num_models, data.domain, self.mcm.num_chiplets, self.c_max,
+                                         len(plan.windows)))
         self._start_window(st)
         self._update_mask(st)
         return st
@@ -299,18 +299,11 @@ class ScheduleEnv(ScarEnvBase):
         dyn[:, _HOPS] = 0.0
 
     def _finish_model(self, st: ScheduleState) -> None:
-        res = st.cur
-        st.win_assign.append(st.cur_assign)
-        st.win_lat_s = max(st.win_lat_s, res.latency_s)
-        st.win_en_j += res.energy_j
-        st.k += 1
+        st.finish_model(st.cur_assign, st.cur.latency_s, st.cur.energy_j)
         if st.k < len(st.win):
             self._start_model(st)
             return
-        st.windows_done.append(Window(tuple(st.win_assign)))
-        st.done_lat_s += st.win_lat_s
-        st.done_en_j += st.win_en_j
-        st.wi += 1
+        st.finish_window()
         if st.running:
             self._start_window(st)
         else:
@@ -376,24 +369,17 @@ class ScheduleEnv(ScarEnvBase):
     def _obs(self):
         st = self._state
         dyn, data, plan = st.dyn, st.data, st.plan
-        nw = len(plan.windows)
         wref = st.wref_s
         C = self.mcm.num_chiplets
         lat, en = self._partial(st)
-        num_models, datacenter, chiplets, num_windows = st.scn_feat
-        scenario = {"num_models": num_models, "datacenter": datacenter, "chiplets": chiplets,
-                    "num_windows": num_windows}
+        shared = {**st.progress_features(C), **st.scn_feat}
         if st.running:
             m, pos = st.m, st.pos
             dyn[:, _LAYER_COST] = data.chip_cost[m][pos]
             layer = plan.layer_rows[m][pos].copy()
             cur = st.cur
-            n_win = len(st.win)
             glob = {
-                "window": st.wi / nw,
-                "model_slot": st.k / n_win,
-                "models_after": (n_win - st.k - 1) / C,
-                "free_chiplets": st.free_count / C,
+                **shared,
                 "window_progress": (pos - st.start) / (st.stop - st.start),
                 "model_progress": pos / data.layer_counts[m],
                 "episode_progress": st.n_decisions / plan.num_decisions,
@@ -404,16 +390,15 @@ class ScheduleEnv(ScarEnvBase):
                 "model_latency": cur.latency_s / (cur.latency_s + wref) if cur is not None and wref > 0 else 0.0,
                 "batch": st.batch_feat[m],
                 "minibatch_ratio": cur.minibatch / data.evaluator.batches[m] if cur is not None else 1.0,
-                **scenario,
             }
         else:
             dyn[:, _LAYER_COST] = 0.0
             layer = np.zeros(F.LAYER_DIM, dtype=np.float32)
             glob = {
-                "window": 1.0, "model_slot": 1.0, "models_after": 0.0, "free_chiplets": 1.0,
+                **shared,
                 "window_progress": 1.0, "model_progress": 1.0, "episode_progress": 1.0, "segments": 0.0,
                 "partial_latency": lat / (lat + plan.ref_latency_s), "partial_energy": en / (en + plan.ref_energy_j),
-                "window_latency": 0.0, "model_latency": 0.0, "batch": 0.0, "minibatch_ratio": 1.0, **scenario,
+                "window_latency": 0.0, "model_latency": 0.0, "batch": 0.0, "minibatch_ratio": 1.0,
             }
         chiplets_obs = np.concatenate((self._ch_static, dyn), axis=1)
         g = F.vector(F.GLOBAL_COLUMNS, glob)

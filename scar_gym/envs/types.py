@@ -350,6 +350,29 @@ class EpisodeState:
         """A window is still open (false after the last decision)."""
         return self.wi < len(self.plan.windows)
 
+    def progress_features(self, num_chiplets: int) -> dict[str, float]:
+        """The global features both envs share about where the episode is (:mod:`.features`)."""
+        if not self.running:
+            return {"window": 1.0, "model_slot": 1.0, "models_after": 0.0, "free_chiplets": 1.0}
+        n_win = len(self.win)
+        return {"window": self.wi / len(self.plan.windows), "model_slot": self.k / n_win,
+                "models_after": (n_win - self.k - 1) / num_chiplets, "free_chiplets": self.free_count / num_chiplets}
+
+    def finish_model(self, assignment: Assignment, latency_s: float, energy_j: float) -> None:
+        """The current model's pipeline in the window is complete: add it to the window's totals and
+        move to the next model slot."""
+        self.win_assign.append(assignment)
+        self.win_lat_s = max(self.win_lat_s, latency_s)
+        self.win_en_j += energy_j
+        self.k += 1
+
+    def finish_window(self) -> None:
+        """Every model of the window is placed: record the window and move to the next one."""
+        self.windows_done.append(Window(tuple(self.win_assign)))
+        self.done_lat_s += self.win_lat_s
+        self.done_en_j += self.win_en_j
+        self.wi += 1
+
 
 @dataclass(eq=False, slots=True)
 class ScheduleState(EpisodeState):
@@ -380,7 +403,7 @@ class ScheduleState(EpisodeState):
     free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     l2_bytes: list[float] = field(default_factory=list)
     batch_feat: list[float] = field(default_factory=list)
-    scn_feat: tuple[float, ...] = ()
+    scn_feat: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(eq=False, slots=True)

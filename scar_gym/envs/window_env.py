@@ -186,9 +186,7 @@ class WindowEnv(ScarEnvBase):
         cand = st.slots[a]
         data = st.data
         m, lo, hi = st.win[st.k]
-        st.win_assign.append(cand.assignment)
-        st.win_lat_s = max(st.win_lat_s, cand.latency_s)
-        st.win_en_j += cand.energy_j
+        st.finish_model(cand.assignment, cand.latency_s, cand.energy_j)
         st.est_en_placed_j += data.est_en_cum[m][hi] - data.est_en_cum[m][lo]
         st.taken |= cand.mask
         st.free_count -= cand.size
@@ -199,12 +197,8 @@ class WindowEnv(ScarEnvBase):
             busy = stage_s * reps
             st.dyn[s.chiplet, _FREE] = 0.0
             st.dyn[s.chiplet, _LOAD] = busy / (busy + wref) if wref > 0 else 1.0
-        st.k += 1
         if st.k == len(st.win):
-            st.windows_done.append(Window(tuple(st.win_assign)))
-            st.done_lat_s += st.win_lat_s
-            st.done_en_j += st.win_en_j
-            st.wi += 1
+            st.finish_window()
             if st.running:
                 self._start_window(st)
         else:
@@ -287,8 +281,8 @@ class WindowEnv(ScarEnvBase):
         cand = np.zeros((K, len(F.CANDIDATE_COLUMNS)), dtype=np.float32)
         cch = np.zeros((K, self.c_max), dtype=np.float32)
         lat, en = st.done_lat_s + st.win_lat_s, st.done_en_j + st.win_en_j
-        scenario = {"num_models": min(1.0, data.num_models / 8), "datacenter": float(data.domain == "datacenter"),
-                    "chiplets": C / self.c_max, "num_windows": min(1.0, nw / 16)}
+        shared = {**st.progress_features(C),
+                  **F.scenario_features(data.num_models, data.domain, C, self.c_max, nw)}
         if st.running:
             m, lo, hi = st.win[st.k]
             wref = st.wref_s
@@ -321,12 +315,8 @@ class WindowEnv(ScarEnvBase):
                         "weight_load_share": c.weight_load_s / lt if lt > 0 else 0.0,
                     })
                     cch[j, c.chiplets] = 1.0
-            n_win = len(st.win)
             glob = {
-                "window": st.wi / nw,
-                "model_slot": st.k / n_win,
-                "models_after": (n_win - st.k - 1) / C,
-                "free_chiplets": st.free_count / C,
+                **shared,
                 "partial_latency": F.squash(lat, plan.ref_latency_s),
                 "partial_energy": F.squash(en, plan.ref_energy_j),
                 "window_latency": F.squash(st.win_lat_s, wref),
@@ -338,17 +328,16 @@ class WindowEnv(ScarEnvBase):
                 "model_share": (hi - lo) / data.layer_counts[m],
                 "future_windows": F.squash(plan.future_s[st.wi], plan.ref_latency_s),
                 "episode_progress": st.n_decisions / self._n_total(st),
-                **scenario,
                 **{f"op_{o}": share for o, share in zip(OP_TYPES, self._op_share(st, m, lo, hi))},
             }
             dyn = st.dyn
         else:
             glob = {
-                "window": 1.0, "model_slot": 1.0, "models_after": 0.0, "free_chiplets": 1.0,
+                **shared,
                 "partial_latency": F.squash(lat, plan.ref_latency_s), "partial_energy": F.squash(en, plan.ref_energy_j),
                 "window_latency": 0.0, "window_energy": 0.0, "model_expected_latency": 0.0,
                 "model_expected_energy": 0.0, "batch": 0.0, "window_layers": 0.0, "model_share": 0.0,
-                "future_windows": 0.0, "episode_progress": 1.0, **scenario, **{f"op_{o}": 0.0 for o in OP_TYPES},
+                "future_windows": 0.0, "episode_progress": 1.0, **{f"op_{o}": 0.0 for o in OP_TYPES},
             }
             dyn = np.zeros((self.c_max, len(F.WINDOW_CHIPLET_DYNAMIC_COLUMNS)), dtype=np.float32)
         obs = {
