@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from scar_gym.costmodel.energy import DEFAULT_ENERGY, EnergyPreset
+from scar_gym.costmodel.energy import EnergyPreset
 from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import DEFAULT_MEMO_SIZE, Evaluator
@@ -25,13 +25,15 @@ from scar_gym.suites import scenario as load_scenario_spec
 
 
 def make_cost_model(*, energy: str | EnergyPreset | None = None) -> CostModel:
-    """A cost model (cost-table cache) with the given settings; ``None`` means the default.
+    """A cost model (cost-table cache) with the given settings; ``None`` means the cost model's
+    own default (so ``make_cost_model()`` is ``CostModel()``, what an evaluator built without one uses).
 
     Args:
         energy: on-chiplet energy preset name (``maestro``, ``eyeriss``) or an
             :class:`~scar_gym.costmodel.energy.EnergyPreset`; default ``maestro``.
     """
-    return CostModel(DEFAULT_ENERGY if energy is None else energy)
+    settings = {"energy": energy}
+    return CostModel(**{k: v for k, v in settings.items() if v is not None})
 
 
 #: The cost options :func:`make_evaluator` forwards (the keyword arguments of :func:`make_cost_model`).

@@ -36,6 +36,7 @@ from scar_gym.envs import features as F
 
 #: One window of a plan: ``(model, start, stop)`` per present model, sorted by model index.
 WindowSpec = tuple[tuple[int, int, int], ...]
+_LAYER = F.index_of(F.LAYER_COLUMNS)
 
 @dataclass(eq=False)
 class ScenarioData:
@@ -224,10 +225,10 @@ class WindowPlan:
         for w, ref in zip(windows, refs):
             for m, a, b in w:
                 r = rows[m]
-                r[a, F.LAYER_STATIC] = 1.0
-                r[b - 1, F.LAYER_STATIC + 1] = 1.0
+                r[a, _LAYER["first_in_window"]] = 1.0
+                r[b - 1, _LAYER["last_in_window"]] = 1.0
                 el = np.diff(lat[m][a:b + 1])
-                r[a:b, F.LAYER_STATIC + 2] = el / (el + ref) if ref > 0 else 0.0
+                r[a:b, _LAYER["expected_share"]] = el / (el + ref) if ref > 0 else 0.0
         for r in rows:
             r.setflags(write=False)
         return cls(windows=windows, window_ref_s=tuple(refs), tail_max_s=tuple(tails), future_s=tuple(future),
