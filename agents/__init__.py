@@ -1,18 +1,24 @@
-"""Learned schedulers: MaskablePPO training, feature extractors, evaluation and the PPO policy.
+"""Learned schedulers: MaskablePPO training, feature extractors and the PPO policy.
 
-torch and Stable-Baselines3 are imported only by the modules that need them
-(:mod:`agents.train`, :mod:`agents.extractors`, :mod:`agents.policy`); :mod:`agents.config`,
-:mod:`agents.rundir` stay torch-free, and the benchmark harness lives in :mod:`scar_gym.benchmark`, so ``scar-gym eval --policy scar`` works without the ``rl`` extra.
+A plugin of the library: ``scar_gym`` never imports this package. It is found through two
+entry points in ``pyproject.toml``: the policy ``ppo`` (group ``scar_gym.policies``) and the
+sub-command ``train`` (group ``scar_gym.commands``). torch and Stable-Baselines3 are imported only
+by the modules that need them (:mod:`agents.train`, :mod:`agents.extractors`,
+:mod:`agents.policy`); :mod:`agents.config`, :mod:`agents.rundir` and :mod:`agents.cli` stay
+torch-free. The benchmark harness is the library's (:mod:`scar_gym.benchmark`), so ``scar-gym eval
+--policy scar`` works without this package or the ``rl`` extra.
 
 Layout of this package:
 
-* ``config.py``     -- YAML training configs -> frozen dataclasses (unknown keys / wrong types rejected)
+* ``config.py``     -- YAML training configs -> frozen dataclasses (unknown keys / wrong types rejected;
+  ``env_kwargs`` checked against the env's options)
 * ``rundir.py``     -- the run directory (rl-conventions 8.12): config.yaml, command.txt, versions.json
-* ``envs.py``       -- env factories: scenario sources, held-out split, vec envs
+* ``envs.py``       -- env factories: the configs' suites (:mod:`scar_gym.suites`), held-out split, vec envs
+* ``cli.py``        -- ``scar-gym train`` (registered through the ``scar_gym.commands`` entry point)
 * ``extractors.py`` -- ``ChipletSetExtractor``: shared per-chiplet encoder + self-attention
 * ``train.py``      -- the trainer (MaskablePPO, MaskableEvalCallback, checkpoints, resume)
-* ``policy.py``     -- ``PPOPolicy``: a trained model as a :class:`scar_gym.policies.base.Policy`,
-  with its greedy rollout and a policy-guided local search
+* ``policy.py``     -- ``PPOPolicy``: a trained model as a :class:`scar_gym.policies.base.Policy`
+  (the ``ppo`` entry point), with its greedy rollout and a policy-guided local search
 * ``expert.py``     -- expert iteration: distil that search back into the policy
 * ``pretrained/``   -- the shipped agent (``--policy ppo``)
 """

@@ -4,7 +4,7 @@ A config file (``configs/train/*.yaml``)::
 
     name: window-edp-log-ratio          # run name (default: the file stem)
     env_id: "scar_gym:ScarGym/Window-v0"
-    env_kwargs: {reward_mode: edp_log_ratio}   # passed to gym.make (JSON-able values only)
+    env_kwargs: {reward: edp_log_ratio, relocate: 24}   # the env's options (scar_gym.envs.config), JSON-able
     mcm: het-sides-3x3                  # preset name / pattern / YAML path (scar_gym.presets.load_mcm)
     scenarios:
       train: {source: random, seed: 0, domain: datacenter, min_models: 2, max_models: 3}
@@ -19,7 +19,8 @@ A config file (``configs/train/*.yaml``)::
     checkpoint: {freq: 5000}
 
 Rules (rl-conventions 8.10): ``yaml.safe_load``; unknown keys and wrong types are rejected with a
-:class:`~scar_gym.errors.ConfigError` naming the dotted field and the file; an int is accepted
+:class:`~scar_gym.errors.ConfigError` naming the dotted field and the file (``env_kwargs`` are
+checked against the env's own options, :mod:`scar_gym.envs.config`, before any env is built); an int is accepted
 where a float is expected (``1e-4`` written without a dot is a *string* in PyYAML and is rejected
 with a hint). Overrides ``--set ppo.learning_rate=1.0e-4`` parse the value with ``yaml.safe_load``.
 """
@@ -35,22 +36,25 @@ from typing import Any, Literal
 
 import yaml
 
+from scar_gym.envs.config import check_env_kwargs
 from scar_gym.errors import ConfigError
 from scar_gym.fileio import read_yaml
 from scar_gym.paths import TRAIN_DIR
+from scar_gym.suites import VALIDATION_SEED_BASE
 
 
 @dataclass(frozen=True)
-class ScenarioSource:
-    """Where episodes' scenarios come from.
+class SuiteConfig:
+    """Which scenarios a split trains or evaluates on (turned into a :class:`scar_gym.suites.Suite`
+    by :func:`agents.envs.suite_of`).
 
     ``source: random``: :class:`scar_gym.scenarios.RandomScenarioGenerator` with ``seed``, drawing
     scenario indices ``0 .. n-1`` (``n: 0`` = an endless stream for training: each reset takes the
     next index). ``source: paper``: the Table III scenarios in ``ids`` (default all ten).
     ``source: list``: the scenario ids or YAML paths in ``ids``.
 
-    Held-out split: training uses generator seeds ``< 10000`` and evaluation seeds ``>= 10000``
-    (:data:`scar_gym.scenarios.EVAL_SEED_BASE`); :func:`agents.envs.check_held_out` enforces it.
+    Held-out split (:mod:`scar_gym.suites`): training uses train seeds (0 .. 9999), evaluation
+    validation seeds (10000 .. 19999); :func:`agents.envs.check_held_out` enforces it.
     """
 
     source: Literal["random", "paper", "list"] = "random"
@@ -64,8 +68,8 @@ class ScenarioSource:
 
 @dataclass(frozen=True)
 class Scenarios:
-    train: ScenarioSource = field(default_factory=ScenarioSource)
-    eval: ScenarioSource = field(default_factory=lambda: ScenarioSource(seed=10_000, n=6))
+    train: SuiteConfig = field(default_factory=SuiteConfig)
+    eval: SuiteConfig = field(default_factory=lambda: SuiteConfig(seed=VALIDATION_SEED_BASE, n=6))
 
 
 @dataclass(frozen=True)
@@ -261,7 +265,7 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     need(cfg.eval.episodes >= 0, "eval.episodes", "must be >= 0", "0 means one per eval scenario")
     need(cfg.checkpoint.freq > 0, "checkpoint.freq", f"must be > 0, got {cfg.checkpoint.freq}", "use e.g. 5000")
     for split in ("train", "eval"):
-        s: ScenarioSource = getattr(cfg.scenarios, split)
+        s: SuiteConfig = getattr(cfg.scenarios, split)
         f = f"scenarios.{split}"
         need(s.n >= 0, f"{f}.n", f"must be >= 0, got {s.n}", "0 = endless stream (train only)")
         need(s.seed >= 0, f"{f}.seed", f"must be >= 0, got {s.seed}", "use e.g. 0")
@@ -271,6 +275,7 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     ev = cfg.scenarios.eval
     need(not (ev.source == "random" and ev.n == 0), "scenarios.eval.n", "must be > 0 for random eval scenarios",
          "use e.g. 6")
+    check_env_kwargs(cfg.env_id, cfg.env_kwargs, file=file)
 
 
 def config_from_dict(data: Any, file: str | None = None, name: str | None = None) -> TrainConfig:

@@ -1,9 +1,9 @@
-"""Env factories for training and evaluation: scenario sources, the held-out split, vec envs.
+"""Env factories for training and evaluation: the configs' suites, the held-out split, vec envs.
 
 Scenarios are fed to the ScarGym envs through ``reset(options={"scenario": ...})`` by
 :class:`ScenarioFeeder`, which needs no randomness: env ``rank`` of ``n_envs`` takes scenario
-indices ``rank, rank + n_envs, rank + 2 n_envs, ...`` of its source (cycling through a finite
-list). So a run is reproducible from its config alone and two envs never train on the same
+indices ``rank, rank + n_envs, rank + 2 n_envs, ...`` of its suite (cycling through a finite
+one). So a run is reproducible from its config alone and two envs never train on the same
 random scenario at the same time.
 
 This module imports gymnasium and scar_gym but not torch.
@@ -17,63 +17,34 @@ from typing import Any, Sequence
 import gymnasium as gym
 import numpy as np
 
-from scar_gym.errors import ConfigError
+from scar_gym.suites import VALIDATION_SEED_BASE, Suite, check_seed
 
 INFO_KEYWORDS = ("edp_js", "latency_s", "energy_j")
-VALIDATION_SEED_BASE = 10_000
-TEST_SEED_BASE = 20_000
 
 
 def check_held_out(cfg: Any, file: str | None = None) -> None:
-    """Training seeds < 10000, evaluation (validation) seeds in [10000, 20000); see scar_gym.benchmark."""
+    """Random training scenarios from train seeds, evaluation ones from validation seeds (scar_gym.suites)."""
     tr, ev = cfg.scenarios.train, cfg.scenarios.eval
-    if tr.source == "random" and tr.seed >= VALIDATION_SEED_BASE:
-        raise ConfigError("scenarios.train.seed", f"{tr.seed} is in the validation/test range (>= 10000)",
-                          "training seeds are 0 .. 9999", file)
-    if ev.source == "random" and not VALIDATION_SEED_BASE <= ev.seed < TEST_SEED_BASE:
-        raise ConfigError("scenarios.eval.seed", f"{ev.seed} is not a validation seed (10000 .. 19999)",
-                          "use 10000 + k; 20000+ is the test suite of scar-gym eval", file)
+    if tr.source == "random":
+        check_seed(tr.seed, "train", "scenarios.train.seed", file)
+    if ev.source == "random":
+        check_seed(ev.seed, "validation", "scenarios.eval.seed", file)
 
 
-class ScenarioList:
-    """Indexable scenario source: a finite list, or an endless random stream (``n == 0``)."""
-
-    def __init__(self, source: Any):
-        from scar_gym.scenarios import SCENARIO_IDS, RandomScenarioGenerator, load_scenario
-
-        self.source = source
-        self._gen = None
-        self._items: list = []
-        if source.source == "random":
-            self._gen = RandomScenarioGenerator(seed=source.seed, domain=source.domain,
-                                                min_models=source.min_models, max_models=source.max_models)
-            if source.n:
-                self._items = [self._gen.scenario(i) for i in range(source.n)]
-        elif source.source == "paper":
-            self._items = [load_scenario(s) for s in (source.ids or SCENARIO_IDS)]
-        else:
-            self._items = [load_scenario(s) for s in source.ids]
-
-    @property
-    def finite(self) -> bool:
-        return bool(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items) if self._items else 0
-
-    def __getitem__(self, i: int):
-        if self._items:
-            return self._items[i % len(self._items)]
-        return self._gen.scenario(i)
-
-    def all(self) -> list:
-        return list(self._items)
+def suite_of(source: Any) -> Suite:
+    """The :class:`~scar_gym.suites.Suite` of a config's :class:`~agents.config.SuiteConfig`."""
+    if source.source == "random":
+        return Suite.random(source.seed, source.n, domain=source.domain, min_models=source.min_models,
+                            max_models=source.max_models)
+    if source.source == "paper":
+        return Suite.of(list(source.ids) or "paper")
+    return Suite.of(list(source.ids))
 
 
 class ScenarioFeeder(gym.Wrapper):
-    """Passes the next scenario of a source to every ``reset`` that does not name one."""
+    """Passes the next scenario of a suite to every ``reset`` that does not name one."""
 
-    def __init__(self, env: gym.Env, scenarios: ScenarioList | Sequence, rank: int = 0, stride: int = 1):
+    def __init__(self, env: gym.Env, scenarios: Suite | Sequence, rank: int = 0, stride: int = 1):
         super().__init__(env)
         self.scenarios = scenarios
         self.rank, self.stride = rank, stride
@@ -115,7 +86,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], source: Any, rank: int, st
     from stable_baselines3.common.monitor import Monitor
 
     env = gym.make(env_id, **env_kwargs)
-    env = ScenarioFeeder(env, ScenarioList(source), rank=rank, stride=stride)
+    env = ScenarioFeeder(env, suite_of(source), rank=rank, stride=stride)
     filename = None
     if monitor_dir is not None:
         import os

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.envs import ScenarioList, check_held_out
+from agents.envs import check_held_out, suite_of
 from agents.rundir import write_run_metadata
 from scar_gym.errors import ConfigError
 
@@ -61,10 +61,10 @@ class _Instance:
     """One scenario: its evaluator, the env the policy runs in (built once) and SCAR's objective."""
 
     def __init__(self, policy, scenario: Any, mcm, cost_model):
-        from scar_gym.evaluator import Evaluator
+        from scar_gym.factory import make_evaluator
 
         self.id = scenario.id
-        self.evaluator = Evaluator.from_scenario(scenario, mcm, cost_model=cost_model)
+        self.evaluator = make_evaluator(scenario, mcm, cost_model=cost_model)
         self.env = policy.make_env(self.evaluator)
         self.env.reset(seed=0)
         # SCAR's schedule as the env computed it (Window-v0 already ran SCAR for its windows and slot 0),
@@ -139,7 +139,7 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
     import torch
 
     from agents.policy import PPOPolicy
-    from scar_gym.costmodel.tables import CostModel
+    from scar_gym.factory import make_cost_model
     from scar_gym.presets import load_mcm
 
     out = Path(out_dir)
@@ -150,11 +150,11 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     mcm = load_mcm(str(tcfg.env_kwargs.get("mcm", tcfg.mcm)))
-    cm = CostModel()
+    cm = make_cost_model()
     t0 = time.time()
 
     def instances(source, n: int | None) -> list[_Instance]:
-        items = ScenarioList(source)  # an endless random stream has len 0: then n scenarios of it
+        items = suite_of(source)  # an endless random stream has len 0: then n scenarios of it
         count = min(len(items), n) if items.finite and n is not None else (len(items) if items.finite else n or 0)
         if count < 1:
             raise ConfigError("scenarios", "expert iteration needs a finite scenario list",

@@ -1,12 +1,13 @@
 """``PPOPolicy``: a trained MaskablePPO agent as a :class:`~scar_gym.policies.base.Policy`.
 
-``--policy ppo`` is the shipped agent (:data:`agents.DEFAULT_AGENT` in ``agents/pretrained/``);
+Registered as ``ppo`` through the ``scar_gym.policies`` entry point (``pyproject.toml``), so the
+library finds it without importing ``agents``. ``--policy ppo`` is the shipped agent (:data:`agents.DEFAULT_AGENT` in ``agents/pretrained/``);
 ``--policy ppo:PATH`` loads another: a model zip, a run directory (its ``best_model.zip``, else
 ``final_model.zip``) or a pretrained directory (``model.zip``). The training config is read from
 ``config.yaml`` beside the zip (or one directory up, for ``checkpoints/*.zip``): it names the env
 id and kwargs the agent was trained with, so inference builds the same observation.
 
-Inference is :class:`~scar_gym.policies.rollout_search.RolloutSearchPolicy` with the trained
+Inference is :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy` with the trained
 network as the prior: the env is rolled out on the evaluator's models and MCM (sharing its cost
 tables), one greedy rollout and then, by default, a policy-guided local search over one-decision
 changes (``samples`` rollouts in all); every rollout is scored by the shared Evaluator and the best
@@ -24,7 +25,7 @@ import numpy as np
 
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
-from scar_gym.policies.rollout_search import RolloutSearchPolicy
+from scar_gym.envs.rollout_search import RolloutSearchPolicy
 
 
 def resolve_agent_path(path: str | Path | None) -> tuple[Path, Path | None]:
@@ -59,10 +60,11 @@ class PPOPolicy(RolloutSearchPolicy):
 
     Args:
         path: model zip / run dir / pretrained dir or name; ``None`` = the shipped agent.
-        samples, improve: as :class:`~scar_gym.policies.rollout_search.RolloutSearchPolicy`.
+        samples, improve: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`.
     """
 
     name = "ppo"
+    description = "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = a model zip or run dir"
     #: ``ppo:PATH`` fills this parameter (see scar_gym.policies.registry.make_policy).
     name_arg = "path"
 

@@ -6,6 +6,7 @@
       config.yaml      resolved config (yaml.safe_dump: plain YAML, loadable by agents.config)
       command.txt      exact argv
       versions.json    python, scar_gym, gymnasium, SB3, sb3-contrib, torch, numpy, git SHA, CPU
+                       (scar_gym.provenance.versions)
       tb/              TensorBoard
       progress.csv     SB3 logger CSV
       monitor/         Monitor CSVs (training episodes, with edp_js / latency_s / energy_j)
@@ -17,15 +18,13 @@
 from __future__ import annotations
 
 import json
-import platform
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from scar_gym.paths import REPO_ROOT
+from scar_gym.provenance import versions
 
 
 def run_dir_name(env_id: str, config_name: str, seed: int) -> str:
@@ -35,37 +34,6 @@ def run_dir_name(env_id: str, config_name: str, seed: int) -> str:
 
 def default_run_dir(cfg: Any, root: str | Path = "runs") -> Path:
     return Path(root) / cfg.algo / run_dir_name(cfg.env_id, cfg.name, cfg.seed)
-
-
-def _git_sha() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def versions() -> dict[str, Any]:
-    from importlib import metadata
-
-    out: dict[str, Any] = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": _cpu_model()}
-    for dist in ("scar-gym", "gymnasium", "stable-baselines3", "sb3-contrib", "torch", "numpy"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = None
-    out["git_sha"] = _git_sha()
-    return out
 
 
 def write_run_metadata(run_dir: str | Path, config: dict[str, Any], argv: list[str] | None = None) -> Path:

@@ -32,11 +32,10 @@ def reference_edp(scenario: Any, mcm_name: str, cache: dict[str, float] | None =
     sid = scenario.id
     if cache is not None and sid in cache:
         return cache[sid]
+    from scar_gym.factory import make_evaluator
     from scar_gym.policies.registry import make_policy
-    from scar_gym.evaluator import Evaluator
-    from scar_gym.presets import load_mcm
 
-    ev = Evaluator.from_scenario(scenario, load_mcm(mcm_name))
+    ev = make_evaluator(scenario, mcm_name)
     edp = ev.evaluate(make_policy(policy).schedule(ev, seed=0)).edp_js
     if cache is not None:
         cache[sid] = edp

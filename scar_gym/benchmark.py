@@ -4,25 +4,10 @@ This module does not import torch: heuristic policies (``scar``, ``standalone``,
 ``random``, the searches) run without the ``rl`` extra; an agent (``ppo``, ``ppo:PATH``) imports
 torch only when it is built.
 
-Suites
-------
-* ``paper``: the ten Table III scenarios (sc1..sc10), all on one MCM -- ``het-sides-3x3`` (the
-  paper's main heterogeneous MCM) unless ``mcm`` is given.
-* ``random-N``: ``N`` random scenarios from
-  ``RandomScenarioGenerator(seed=TEST_SEED_BASE + seed, min_models=2, max_models=4)``, indices
-  ``0..N-1``, on the same MCM.
-
-Seed split (held-out convention, extends :mod:`scar_gym.scenarios`):
-
-==================  ==================  =====================================================
-generator seeds     split               used by
-==================  ==================  =====================================================
-0 .. 9999           train               training episodes (``scenarios.train.seed``)
-10000 .. 19999      validation          periodic evaluation / best-model choice during training
-20000 ..            test                ``scar-gym eval --suite random-N --seed S`` (20000 + S)
-==================  ==================  =====================================================
-
-so the test suite is never seen in training nor used to pick the best checkpoint.
+Suites (``paper``, ``random-N``, ...) and the train / validation / test seed split are those of
+:mod:`scar_gym.suites`; every scenario of a suite runs on one MCM -- ``het-sides-3x3`` (the paper's
+main heterogeneous MCM) unless ``mcm`` is given. ``random-N`` draws the test split (seed 20000 +
+``seed``), never seen in training nor used to pick the best checkpoint.
 
 Each (policy, scenario) gets a fresh :class:`~scar_gym.evaluator.Evaluator` (sharing only the
 cost-table cache), so the evaluator's memo does not favour later policies and
@@ -40,32 +25,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from scar_gym import fileio
-from scar_gym.errors import ConfigError
 from scar_gym.textfmt import format_table
 
-TEST_SEED_BASE = 20_000
-VALIDATION_SEED_BASE = 10_000
 DEFAULT_MCM = "het-sides-3x3"
 #: The leaderboard's fixed baselines (SCAR first: it is the reference).
 BASELINES: tuple[str, ...] = ("scar", "standalone", "greedy", "random")
 CSV_COLUMNS = ("policy", "scenario", "mcm", "latency_s", "energy_j", "edp_js", "edp_vs_scar", "scheduler_s")
-
-
-def suite_scenarios(suite: str, seed: int = 0) -> list:
-    """The scenarios of ``paper`` or ``random-N`` (see the module docstring)."""
-    from scar_gym.scenarios import SCENARIO_IDS, RandomScenarioGenerator, load_scenario
-
-    if suite == "paper":
-        return [load_scenario(s) for s in SCENARIO_IDS]
-    if suite.startswith("random-"):
-        n = suite.split("-", 1)[1]
-        if not n.isdigit() or int(n) <= 0:
-            raise ConfigError("--suite", f"bad random suite {suite!r}", "write random-N with N > 0, e.g. random-20")
-        if not isinstance(seed, int) or seed < 0:
-            raise ConfigError("--seed", f"expected an integer >= 0, got {seed!r}", "use e.g. 0")
-        gen = RandomScenarioGenerator(seed=TEST_SEED_BASE + seed, min_models=2, max_models=4)
-        return gen.generate(int(n))
-    raise ConfigError("--suite", f"unknown suite {suite!r}", "use paper or random-N (e.g. random-20)")
 
 
 def policy_label(spec: str) -> str:
@@ -80,20 +45,22 @@ def policy_label(spec: str) -> str:
 
 def is_agent(spec: str) -> bool:
     """A learned policy: ``ppo``, ``ppo:PATH`` or a path to a model zip / run directory."""
-    return spec.split(":", 1)[0] == "ppo" or spec.endswith(".zip") or Path(spec).is_dir()
+    from scar_gym.policies.registry import AGENT_POLICY
+
+    return spec.split(":", 1)[0] == AGENT_POLICY or spec.endswith(".zip") or Path(spec).is_dir()
 
 
 def takes_rollout_options(spec: str) -> bool:
-    """A rollout-search policy (:mod:`scar_gym.policies.rollout_search`): an agent or ``window-ls``."""
+    """A rollout-search policy (:mod:`scar_gym.envs.rollout_search`): an agent or ``window-ls``."""
     return is_agent(spec) or spec.split(":", 1)[0] == "window-ls"
 
 
 def build_policy(spec: str, **kwargs: Any):
     """A policy from a registry name, ``ppo:PATH``, or a path to a model zip / run dir (an agent)."""
-    from scar_gym.policies.registry import POLICIES, make_policy
+    from scar_gym.policies.registry import AGENT_POLICY, make_policy, policy_names
 
-    if spec.split(":", 1)[0] not in POLICIES and is_agent(spec):
-        spec = f"ppo:{spec}"
+    if spec.split(":", 1)[0] not in policy_names() and is_agent(spec):
+        spec = f"{AGENT_POLICY}:{spec}"
     return make_policy(spec, **kwargs)
 
 
@@ -139,9 +106,9 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
         reference: the policy ``edp_vs_scar`` divides by (tests substitute a cheap one).
         rollout_kwargs: ``samples`` / ``improve`` for the rollout-search policies only (agents, ``window-ls``).
     """
-    from scar_gym.costmodel.tables import CostModel
-    from scar_gym.evaluator import Evaluator
+    from scar_gym.factory import make_cost_model, make_evaluator
     from scar_gym.presets import load_mcm
+    from scar_gym.suites import suite_scenarios
 
     mcm_name = mcm or DEFAULT_MCM
     hw = load_mcm(mcm_name)
@@ -151,12 +118,12 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     short = [policy_label(p) for p in order]
     # two agents in runs/a/s0 and runs/b/s0 would share a short label: those keep their full spec
     labels = {p: lab if short.count(lab) == 1 else p for p, lab in zip(order, short)}
-    cost_model = CostModel()
+    cost_model = make_cost_model()
     rows: list[Row] = []
     scar_edp: dict[str, float] = {}
     for sc in scens:
         for spec in order:
-            ev = Evaluator.from_scenario(sc, hw, cost_model=cost_model)
+            ev = make_evaluator(sc, hw, cost_model=cost_model)
             t0 = time.perf_counter()
             sched = built[spec].schedule(ev, seed=seed)
             dt = time.perf_counter() - t0
@@ -228,14 +195,12 @@ def write_csv(rows: Sequence[Row], path: str | Path) -> None:
 
 
 def write_json(rows: Sequence[Row], path: str | Path, suite: str, seed: int, mcm: str) -> None:
-    from agents.rundir import versions
+    from scar_gym.provenance import versions
+    from scar_gym.suites import seed_split
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"suite": suite, "seed": seed, "mcm": mcm,
-           "seed_split": {"train": [0, VALIDATION_SEED_BASE - 1],
-                          "validation": [VALIDATION_SEED_BASE, TEST_SEED_BASE - 1],
-                          "test": TEST_SEED_BASE + seed if suite.startswith("random-") else None},
+    doc = {"suite": suite, "seed": seed, "mcm": mcm, "seed_split": seed_split(suite, seed),
            "leaderboard": leaderboard(rows),
            "rows": [_json_safe({**r.csv_row(), "num_evaluations": r.num_evaluations, "meta": r.meta}) for r in rows],
            "versions": versions()}

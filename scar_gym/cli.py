@@ -1,7 +1,8 @@
 """The ``scar-gym`` command line (also ``python -m scar_gym``).
 
 Every sub-command lives in its own module under :mod:`scar_gym.commands` (see that package's
-docstring for the contract). Errors scar-gym raises on purpose (:class:`~scar_gym.errors.ScarGymError`,
+docstring for the contract); other packages add sub-commands through the entry-point group
+:data:`ENTRY_POINT_GROUP`, whose entries are ``register`` functions (``agents/`` adds ``train``). Errors scar-gym raises on purpose (:class:`~scar_gym.errors.ScarGymError`,
 bad configs included) print ``error: <message>`` to stderr and exit with code 2, without a traceback.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import metadata
 
 from scar_gym import __version__
 from scar_gym.errors import ScarGymError
@@ -18,7 +20,6 @@ from scar_gym.errors import ScarGymError
 #: Command modules, imported one by one when the parser is built.
 COMMAND_MODULES: tuple[str, ...] = (
     "scar_gym.commands.listing",
-    "scar_gym.commands.train",
     "scar_gym.commands.eval",
     "scar_gym.commands.evaluate",
     "scar_gym.commands.layer_costs",
@@ -26,6 +27,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scar_gym.commands.reproduce",
     "scar_gym.commands.demo",
 )
+
+#: Entry-point group of sub-commands other packages add: ``name = "package.module:register"``.
+ENTRY_POINT_GROUP = "scar_gym.commands"
 
 EXIT_USAGE = 2  # argparse's code for bad arguments; bad configs are the same kind of user error
 
@@ -39,15 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     unavailable = []
-    for name in COMMAND_MODULES:
+    registrars: list[tuple[str, Callable[[], Callable]]] = [
+        (name.rsplit(".", 1)[-1], lambda name=name: importlib.import_module(name).register) for name in COMMAND_MODULES]
+    registrars += [(ep.name, ep.load) for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    for command, load in registrars:
         try:
-            module = importlib.import_module(name)
+            register = load()
         except ImportError as e:
             if (e.name or "").split(".")[0] == "scar_gym":
                 raise
-            unavailable.append(f"{name.rsplit('.', 1)[-1]} (needs {e.name}; try pip install 'scar-gym[rl]')")
+            unavailable.append(f"{command} (needs {e.name}; try pip install 'scar-gym[rl]')")
             continue
-        module.register(subparsers)
+        register(subparsers)
     if unavailable:
         parser.epilog = "unavailable commands: " + "; ".join(unavailable)
     return parser

@@ -45,6 +45,8 @@ from scar_gym.schedule import Assignment, Schedule, Window, validate
 from scar_gym.workloads.model import Model
 
 OBJECTIVES = ("edp", "latency", "energy")
+#: Assignments an evaluator memoises by default.
+DEFAULT_MEMO_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -190,17 +192,23 @@ class _ModelData:
 class Evaluator:
     """Scores schedules of ``models`` (with ``batches``) on ``mcm``.
 
+    Build one from names with :func:`scar_gym.factory.make_evaluator`, which also chooses the
+    cost-model settings; this constructor takes the parts already built.
+
     Args:
         models: the scenario's models, indexed by ``Assignment.model``.
         batches: samples of each model (its batch size or frames per second).
         mcm: the MCM, with its PE count resolved (see ``MCM.for_domain``).
-        cost_model: shared cost-table cache; a fresh one by default.
+        cost_model: shared cost-table cache; one with the default settings if not given.
         objective: ``edp``, ``latency`` or ``energy``; what :meth:`score` returns.
         cache_size: assignments memoised (0 disables the memo).
+        domain: the scenario's domain (``datacenter`` / ``arvr``), for whoever needs it beside the
+            PE count (the environments' features); ``None`` when built from bare models.
     """
 
     def __init__(self, models: Sequence[Model], batches: Sequence[int], mcm: MCM,
-                 cost_model: CostModel | None = None, objective: str = "edp", cache_size: int = 200_000):
+                 cost_model: CostModel | None = None, objective: str = "edp", cache_size: int = DEFAULT_MEMO_SIZE,
+                 domain: str | None = None):
         if len(models) != len(batches):
             raise ConfigError("batches", f"{len(batches)} batches for {len(models)} models", "give one batch per model")
         for m, b in zip(models, batches):
@@ -212,6 +220,7 @@ class Evaluator:
         self.batches = tuple(int(b) for b in batches)
         self.mcm = mcm
         self.objective = objective
+        self.domain = domain
         self.cost_model = cost_model or CostModel()
         self.tables = tuple(self.cost_model.model_table(m, mcm, b) for m, b in zip(models, self.batches))
         self._data = tuple(_ModelData(t, b) for t, b in zip(self.tables, self.batches))
@@ -224,11 +233,11 @@ class Evaluator:
         self._cache_size = cache_size
         self.num_evaluations = 0  # assignments actually computed (memo misses)
 
-    @classmethod
-    def from_scenario(cls, scenario, mcm: MCM, **kwargs) -> "Evaluator":
-        """Evaluator for a :class:`scar_gym.scenarios.Scenario`; the MCM takes the scenario domain's PEs."""
-        models = scenario.build_models()
-        return cls(models, [mi.batch for mi in scenario.models], mcm.for_domain(scenario.domain), **kwargs)
+    def fresh(self, cache_size: int | None = None) -> "Evaluator":
+        """A new evaluator of the same instance, objective and cost tables with an empty memo (so
+        its ``num_evaluations`` counts only its own work); ``cache_size`` defaults to this one's."""
+        return Evaluator(self.models, self.batches, self.mcm, cost_model=self.cost_model, objective=self.objective,
+                         cache_size=self._cache_size if cache_size is None else cache_size, domain=self.domain)
 
     # -- public API ----------------------------------------------------------------------------
     def validate(self, schedule: Schedule, require_paths: bool = False, allow_partial: bool = False) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 
 from scar_gym import fileio
 from scar_gym.errors import ConfigError
+from scar_gym.suites import suite_ids
 
 #: strategy -> (MCM preset, policy name)
 STRATEGIES: dict[str, tuple[str, str]] = {
@@ -42,10 +43,8 @@ STRATEGIES: dict[str, tuple[str, str]] = {
     "het-cb": ("het-cb-3x3", "scar"),
     "het-sides": ("het-sides-3x3", "scar"),
 }
-DOMAIN_SCENARIOS: dict[str, tuple[str, ...]] = {
-    "datacenter": ("sc1", "sc2", "sc3", "sc4", "sc5"),
-    "arvr": ("sc6", "sc7", "sc8", "sc9", "sc10"),
-}
+#: The paper's two tables; each runs the suite of the same name (scar_gym.suites: sc1-sc5, sc6-sc10).
+DOMAINS: tuple[str, ...] = ("datacenter", "arvr")
 #: 6x6 experiment: strategy -> (MCM, policy); scenario 4.
 STRATEGIES_6X6: dict[str, tuple[str, str]] = {
     "simba-nvd-6x6": ("nvd-6x6", "scar"),
@@ -87,13 +86,10 @@ class Row:
 def run_one(scenario: str, mcm: str, policy: str = "scar", objective: str = "edp", seed: int = 0,
             cost_model=None, **policy_kwargs: Any):
     """(schedule, result, evaluator, wall seconds) of one policy on one scenario and MCM."""
-    from scar_gym.evaluator import Evaluator
+    from scar_gym.factory import make_evaluator
     from scar_gym.policies.registry import make_policy
-    from scar_gym.presets import load_mcm
-    from scar_gym.scenarios import load_scenario
 
-    sc = load_scenario(scenario)
-    ev = Evaluator.from_scenario(sc, load_mcm(mcm), objective=objective, cost_model=cost_model)
+    ev = make_evaluator(scenario, mcm, objective=objective, cost_model=cost_model)
     pol = make_policy(policy, **policy_kwargs)
     t0 = time.perf_counter()
     schedule = pol.schedule(ev, seed=seed)
@@ -104,9 +100,9 @@ def run_one(scenario: str, mcm: str, policy: str = "scar", objective: str = "edp
 
 def _shared_cost_model(cost_model=None):
     """``cost_model`` if given, else a fresh one on the default (``paper``) preset."""
-    from scar_gym.costmodel.tables import CostModel
+    from scar_gym.factory import make_cost_model
 
-    return cost_model if cost_model is not None else CostModel()
+    return cost_model if cost_model is not None else make_cost_model()
 
 
 def run_table(domain: str, seed: int = 0, scenarios: Sequence[str] | None = None,
@@ -117,12 +113,12 @@ def run_table(domain: str, seed: int = 0, scenarios: Sequence[str] | None = None
     ``cost_model``: a :class:`~scar_gym.costmodel.tables.CostModel` (its preset decides the
     per-layer costs); the default preset when ``None``.
     """
-    if domain not in DOMAIN_SCENARIOS:
-        raise ConfigError("domain", f"unknown domain {domain!r}", f"use one of {', '.join(DOMAIN_SCENARIOS)}")
+    if domain not in DOMAINS:
+        raise ConfigError("domain", f"unknown domain {domain!r}", f"use one of {', '.join(DOMAINS)}")
     paper = paper_results()[domain]
     cm = _shared_cost_model(cost_model)
     rows: list[Row] = []
-    for sc in scenarios or DOMAIN_SCENARIOS[domain]:
+    for sc in scenarios or suite_ids(domain):
         for strat in strategies or STRATEGIES:
             mcm, pol = STRATEGIES[strat]
             kwargs = policy_kwargs if pol == "scar" else {}
@@ -161,7 +157,7 @@ def headline_saving(edp: dict[str, dict[str, float]], scenarios: Sequence[str]) 
 def headline(rows: Sequence[Row], domain: str) -> dict[str, Any]:
     """Our and the paper's headline saving, per-scenario savings and the per-scenario winners."""
     paper = paper_results()
-    scs = [s for s in DOMAIN_SCENARIOS[domain] if any(r.scenario == s for r in rows)]
+    scs = [s for s in suite_ids(domain) if any(r.scenario == s for r in rows)]
     ours = {st: {sc: _edp(rows, sc, st) for sc in scs} for st in STRATEGIES}
     key = "edp_js" if domain == "datacenter" else "edp_rel_standalone_nvd"
     theirs = {st: {sc: paper[domain][key][st][sc] for sc in scs} for st in STRATEGIES}
@@ -195,9 +191,9 @@ def paper_relative_edp() -> dict[tuple[str, str], float]:
     paper = paper_results()
     pe = paper["datacenter"]["edp_js"]
     out = {(sc, st): pe[st][sc] / pe["standalone-nvd"][sc]
-           for sc in DOMAIN_SCENARIOS["datacenter"] for st in STRATEGIES}
+           for sc in suite_ids("datacenter") for st in STRATEGIES}
     out.update({(sc, st): paper["arvr"]["edp_rel_standalone_nvd"][st][sc]
-                for sc in DOMAIN_SCENARIOS["arvr"] for st in STRATEGIES})
+                for sc in suite_ids("arvr") for st in STRATEGIES})
     return out
 
 
@@ -222,8 +218,8 @@ def paper_targets(rows: Sequence[Row]) -> dict[str, Any]:
     rel = paper_relative_edp()
     by = {(r.scenario, r.strategy): r for r in rows}
     checks: dict[str, tuple[Any, Any, bool]] = {}
-    for d in DOMAIN_SCENARIOS:
-        h = headline([r for r in rows if r.scenario in DOMAIN_SCENARIOS[d]], d)
+    for d in DOMAINS:
+        h = headline([r for r in rows if r.scenario in suite_ids(d)], d)
         checks[f"headline {d}"] = (100 * h["ours"], 100 * h["paper_stated"],
                                    abs(100 * (h["ours"] - h["paper_stated"])) <= TARGET_HEADLINE_POINTS)
     for sc in TARGET_WINNER_SCENARIOS:
@@ -284,14 +280,13 @@ def dataflow_ratios(domain: str, cost_model=None) -> list[dict[str, Any]]:
     on one chiplet), total layer latency and energy on Shi relative to NVD (latency also at
     mini-batch 1, what a pipeline that streams its weights runs at), and how many layers are faster
     on Shi. These ratios decide which MCM can win, whatever the scheduler does."""
-    from scar_gym.costmodel.tables import CostModel
     from scar_gym.presets import load_mcm
     from scar_gym.scenarios import load_scenario
 
-    cm = cost_model if cost_model is not None else CostModel()
+    cm = _shared_cost_model(cost_model)
     mcm = load_mcm("het-sides-3x3").for_domain(domain)
     out: dict[str, dict[str, Any]] = {}
-    for sc in DOMAIN_SCENARIOS[domain]:
+    for sc in suite_ids(domain):
         scenario = load_scenario(sc)
         for inst, model in zip(scenario.models, scenario.build_models()):
             key = f"{inst.model} ({inst.batch})"

@@ -20,11 +20,13 @@ A model may appear only once per scenario: two entries of one model would give t
 same name in every schedule and report. Merge them into one entry with the summed batch instead.
 
 Random scenarios (:class:`RandomScenarioGenerator`) draw 2-6 distinct zoo models of one domain with
-domain-appropriate batches. **Held-out convention**: training draws from generator seeds below
-:data:`EVAL_SEED_BASE` (default :data:`TRAIN_SEED` = 0) and evaluation from seeds at or above it
-(default 10_000), so the evaluation scenarios are independent draws from the training ones. Two
-independent draws can still coincide in content (the space is finite); use
+domain-appropriate batches. Which generator seeds are for training, validation and testing, and
+which scenarios form a suite (``paper``, ``random-N``, ...), is :mod:`scar_gym.suites`' business.
+Two independent draws can coincide in content (the space is finite); use
 :meth:`RandomScenarioGenerator.generate` with ``exclude`` to drop such scenarios where that matters.
+
+:class:`ModelSet` is a scenario of already-built models (tests, toy problems); an
+:data:`Instance` is either kind, which is what evaluators and environment episodes are built from.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -55,10 +57,6 @@ DEFAULT_BATCH_CHOICES: dict[str, tuple[int, ...]] = {
     "bert-base": (1, 2, 4, 8, 16, 24),
     "arvr": (3, 10, 15, 30, 45, 60),
 }
-#: Seeds of the held-out convention (see the module docstring).
-TRAIN_SEED = 0
-EVAL_SEED_BASE = 10_000
-
 _TOP_FIELDS = ("id", "use_case", "domain", "description", "models")
 _MODEL_FIELDS = ("model", "batch")
 
@@ -287,6 +285,39 @@ def list_scenarios() -> list[Scenario]:
     return [load_scenario(sid) for sid in SCENARIO_IDS]
 
 
+@dataclass(frozen=True, eq=False)
+class ModelSet:
+    """A scenario made of already-built models (tests, toy problems, user models not in the zoo).
+
+    Attributes:
+        id: a label for reports.
+        models: the models, in schedule order.
+        batches: one positive batch per model.
+        domain: ``datacenter`` or ``arvr`` (decides the PEs per chiplet).
+    """
+
+    id: str
+    models: tuple[Model, ...]
+    batches: tuple[int, ...]
+    domain: str = "datacenter"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "batches", tuple(int(b) for b in self.batches))
+        if self.domain not in DOMAINS:
+            raise ConfigError("domain", f"unknown domain {self.domain!r}", f"use one of {', '.join(DOMAINS)}")
+        if not self.models or len(self.models) != len(self.batches):
+            raise ConfigError("batches", f"{len(self.batches)} batches for {len(self.models)} models",
+                              "give at least one model and one batch per model")
+
+    def build_models(self) -> list[Model]:
+        return list(self.models)
+
+
+#: What an evaluator or an environment episode is built from.
+Instance = Union[Scenario, ModelSet]
+
+
 BatchChoices = Sequence[int] | Mapping[str, Sequence[int]]
 
 
@@ -298,7 +329,7 @@ class RandomScenarioGenerator:
     so it does not depend on how many scenarios are generated, and no global RNG is touched.
 
     Attributes:
-        seed: non-negative integer; see the held-out convention in the module docstring.
+        seed: non-negative integer; :mod:`scar_gym.suites` splits the seeds into train / validation / test.
         min_models, max_models: models per scenario (capped by the size of the domain's pool).
         domain: draw only this domain; ``None`` draws the domain uniformly per scenario among those
             whose pool has at least ``min_models`` models.
@@ -308,7 +339,7 @@ class RandomScenarioGenerator:
             to batches (looked up in that order); ``None`` is :data:`DEFAULT_BATCH_CHOICES`.
     """
 
-    seed: int = TRAIN_SEED
+    seed: int = 0
     min_models: int = 2
     max_models: int = 6
     domain: str | None = None
@@ -425,13 +456,3 @@ class RandomScenarioGenerator:
 
 def _content_key(s: Scenario) -> tuple:
     return (s.domain, s.models)
-
-
-def train_eval_generators(seed: int = TRAIN_SEED, **kwargs: Any) -> tuple[RandomScenarioGenerator,
-                                                                          RandomScenarioGenerator]:
-    """A training generator with ``seed`` and an evaluation one with ``EVAL_SEED_BASE + seed``."""
-    if not isinstance(seed, int) or not 0 <= seed < EVAL_SEED_BASE:
-        raise ConfigError("seed", f"training seeds are 0 .. {EVAL_SEED_BASE - 1}, got {seed!r}",
-                          "pick a smaller seed; evaluation seeds start at EVAL_SEED_BASE")
-    return (RandomScenarioGenerator(seed=seed, **kwargs),
-            RandomScenarioGenerator(seed=EVAL_SEED_BASE + seed, **kwargs))

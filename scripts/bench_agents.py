@@ -23,10 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scar_gym.benchmark import build_policy, takes_rollout_options  # noqa: E402
-from scar_gym.costmodel.tables import CostModel  # noqa: E402
-from scar_gym.evaluator import Evaluator  # noqa: E402
+from scar_gym.factory import make_cost_model, make_evaluator  # noqa: E402
 from scar_gym.presets import load_mcm  # noqa: E402
-from scar_gym.scenarios import load_scenario  # noqa: E402
+from scar_gym.suites import scenario as load_scenario, suite_ids  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policy", action="append", default=None, help="default: scar, ppo (8 rollouts), ppo (greedy)")
     ap.add_argument("--samples", type=int, action="append", default=None,
                     help="rollouts of the rollout-search policies (repeatable; default 8 and 1)")
-    ap.add_argument("--scenarios", nargs="+", default=[f"sc{i}" for i in range(1, 11)])
+    ap.add_argument("--scenarios", nargs="+", default=list(suite_ids("paper")))
     ap.add_argument("--mcm", default="het-sides-3x3")
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args(argv)
@@ -47,15 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             runs.append((spec, build_policy(spec)))
     hw = load_mcm(a.mcm)
-    cm = CostModel()
+    cm = make_cost_model()
     table: dict[str, list[tuple[str, float, float, float, float]]] = {label: [] for label, _ in runs}
     for sc_id in a.scenarios:
         sc = load_scenario(sc_id)
         for label, pol in runs:
-            pol.schedule(Evaluator.from_scenario(sc, hw, cost_model=cm), seed=0)  # warm the cost tables
+            pol.schedule(make_evaluator(sc, hw, cost_model=cm), seed=0)  # warm the cost tables
             walls, cpus, setups, rolls = [], [], [], []
             for _ in range(a.repeats):
-                ev = Evaluator.from_scenario(sc, hw, cost_model=cm)
+                ev = make_evaluator(sc, hw, cost_model=cm)
                 w0, c0 = time.perf_counter(), time.process_time()
                 s = pol.schedule(ev, seed=0)
                 walls.append(time.perf_counter() - w0)

@@ -8,7 +8,7 @@
 (b) full-schedule evaluations per second: ``Evaluator.evaluate(schedule, check=False)`` (what the
     searches call) over a fixed set of random valid schedules (``RandomPolicy`` seeds 0..N-1), for
     scenario 4 on het-sides-3x3 and scenario 5 on het-cross-6x6,
-    * cold: ``Evaluator(cache_size=0)``: every assignment is computed,
+    * cold: ``Evaluator.fresh(cache_size=0)``: every assignment is computed,
     * warm: the per-assignment memo on and already filled by one pass,
     plus the cost of validation (``evaluate(check=True)``) for reference.
 
@@ -31,12 +31,9 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 from scar_gym.costmodel.dataflow import LayerArrays  # noqa: E402
-from scar_gym.costmodel.tables import CostModel  # noqa: E402
-from scar_gym.evaluator import Evaluator  # noqa: E402
+from scar_gym.factory import make_cost_model, make_evaluator  # noqa: E402
 from scar_gym.hardware import DOMAIN_PES, ChipletSpec  # noqa: E402
 from scar_gym.policies.baselines import RandomPolicy  # noqa: E402
-from scar_gym.presets import load_mcm  # noqa: E402
-from scar_gym.scenarios import load_scenario  # noqa: E402
 from scar_gym.workloads.zoo import MODEL_IDS, MODEL_INFO, get_model  # noqa: E402
 
 BATCHES = (1, 2, 4, 8, 16, 32)
@@ -59,7 +56,7 @@ def timed(fn, min_time: float) -> tuple[float, int]:
 
 
 def bench_layers(min_time: float, dataflows: tuple[str, ...] = ("nvd", "shi")) -> float:
-    cm = CostModel()
+    cm = make_cost_model()
     work = []
     for mid in MODEL_IDS:
         arr = LayerArrays.from_layers(get_model(mid).layers)
@@ -83,16 +80,15 @@ def bench_layers(min_time: float, dataflows: tuple[str, ...] = ("nvd", "shi")) -
 
 
 def bench_schedules(scenario_id: str, mcm_name: str, n_schedules: int, min_time: float) -> dict[str, float]:
-    scenario, mcm = load_scenario(scenario_id), load_mcm(mcm_name)
     t0 = time.perf_counter()
-    gen = Evaluator.from_scenario(scenario, mcm)
+    gen = make_evaluator(scenario_id, mcm_name)
     setup = time.perf_counter() - t0
     policy = RandomPolicy()
     schedules = [policy.schedule(gen, seed=i) for i in range(n_schedules)]
     n_assign = sum(len(w.assignments) for s in schedules for w in s.windows)
     n_segs = sum(len(a.segments) for s in schedules for w in s.windows for a in w.assignments)
-    cold = Evaluator(gen.models, gen.batches, gen.mcm, cost_model=gen.cost_model, cache_size=0)
-    warm = Evaluator(gen.models, gen.batches, gen.mcm, cost_model=gen.cost_model)
+    cold = gen.fresh(cache_size=0)
+    warm = gen.fresh()
 
     def run(ev, check=False):
         for s in schedules:

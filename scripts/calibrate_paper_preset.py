@@ -31,7 +31,7 @@ from scar_gym import fileio
 from scar_gym import reproduce as rp
 from scar_gym.costmodel.energy import ENERGY_PRESETS, EnergyPreset
 from scar_gym.costmodel.presets import CostPreset
-from scar_gym.costmodel.tables import CostModel
+from scar_gym.factory import make_cost_model
 
 def score(rows: list[rp.Row]) -> dict:
     """The targets and the fit of one reproduction (rows of both tables), flattened for the CSV."""
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         base = ENERGY_PRESETS[table]
         t0 = time.perf_counter()
         energy = EnergyPreset(f"{table}-{pj:g}pj", mac=base.mac, l1=base.l1, l2=base.l2, pj_per_mac=pj)
-        cm = CostModel(CostPreset(f"grid-{off:g}", offchip_bw=off), energy=energy)
+        cm = make_cost_model(preset=CostPreset(f"grid-{off:g}", offchip_bw=off), energy=energy)
         rows = rp.run_table("datacenter", cost_model=cm) + rp.run_table("arvr", cost_model=cm)
         s = {"energy_table": table, "offchip_bw": off, "pj_per_mac": pj, **score(rows)}
         rows_out.append(s)

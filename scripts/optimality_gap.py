@@ -36,14 +36,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scar_gym.costmodel.tables import CostModel  # noqa: E402
-from scar_gym.evaluator import Evaluator  # noqa: E402
+from scar_gym.factory import make_cost_model, make_evaluator  # noqa: E402
 from scar_gym.fileio import write_csv  # noqa: E402
 from scar_gym.hardware import DOMAIN_PES, grid_mcm  # noqa: E402
 from scar_gym.policies.registry import make_policy  # noqa: E402
 from scar_gym.policies.search.exhaustive import exhaustive_optimum  # noqa: E402
 from scar_gym.policies.search.genome import SearchSpace, window_ranges  # noqa: E402
 from scar_gym.policies.windows import mcm_reconfig  # noqa: E402
+from scar_gym.scenarios import ModelSet  # noqa: E402
 from scar_gym.workloads.layers import conv, dwconv, gemm  # noqa: E402
 from scar_gym.workloads.model import Model, ModelBuilder, chain  # noqa: E402
 
@@ -101,7 +101,7 @@ def random_instance(seed: int, max_assignments: int, min_assignments: int = 0):
     n_models = int(rng.integers(2, 4))
     n_splits = int(rng.integers(0, 3))
     max_layers = 12 if shape == "2x2" else 7
-    cost_model = CostModel()
+    cost_model = make_cost_model()
     for attempt in range(1000):
         if attempt == 999:
             raise RuntimeError(f"instance {seed}: no draw within [{min_assignments}, {max_assignments}] assignments")
@@ -117,7 +117,7 @@ def random_instance(seed: int, max_assignments: int, min_assignments: int = 0):
             else:
                 models.append(random_chain(rng, f"chain{i}", L, domain))
             batches.append(int(rng.choice([1, 2, 4, 8] if domain == "datacenter" else [3, 10, 15, 30])))
-        ev = Evaluator(models, batches, mcm, cost_model=cost_model)
+        ev = make_evaluator(ModelSet(f"instance-{seed}", models, batches, domain), mcm, cost_model=cost_model)
         windows = mcm_reconfig(ev, n_splits)
         space = SearchSpace(mcm.num_chiplets, windows, ev.num_layers)
         need = space.assignments_to_enumerate()
@@ -131,9 +131,7 @@ def random_instance(seed: int, max_assignments: int, min_assignments: int = 0):
             continue
         if need <= max_assignments:
             # every policy gets a fresh evaluator (so its evaluation count is its own), sharing cost tables
-            def fresh() -> Evaluator:
-                return Evaluator(models, batches, mcm, cost_model=cost_model)
-            return fresh, windows, space, n_splits, domain
+            return ev.fresh, windows, space, n_splits, domain
         max_layers = max(3, max_layers - 1)
 
 
@@ -231,7 +229,7 @@ def scaling(out: Path, limit_s: float = 60.0) -> None:
         for L in lengths:
             rng = np.random.default_rng(L)
             models = [random_chain(rng, f"m{i}", L, "arvr") for i in range(n_models)]
-            ev = Evaluator(models, [4] * n_models, grid_mcm(layout, num_pes=256))
+            ev = make_evaluator(ModelSet(label, models, [4] * n_models, "arvr"), grid_mcm(layout, num_pes=256))
             windows = [{m: (0, L) for m in range(n_models)}]
             need = SearchSpace(ev.mcm.num_chiplets, windows, ev.num_layers).assignments_to_enumerate()
             if rate is not None and need * rate > 2 * limit_s:

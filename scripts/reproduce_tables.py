@@ -19,6 +19,7 @@ from pathlib import Path
 
 from scar_gym import reproduce as rp
 from scar_gym.costmodel.tables import CostModel
+from scar_gym.factory import make_cost_model
 
 
 def md_table(headers, rows) -> str:
@@ -149,7 +150,7 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-6x6", action="store_true")
     ap.add_argument("--cost-preset", default=None, help="cost preset (default: paper)")
     args = ap.parse_args(argv)
-    cm = CostModel(args.cost_preset)
+    cm = make_cost_model(preset=args.cost_preset)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 

@@ -48,12 +48,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scar_gym.costmodel.tables import CostModel  # noqa: E402
-from scar_gym.evaluator import Evaluator  # noqa: E402
+from scar_gym.factory import make_evaluator  # noqa: E402
 from scar_gym.fileio import write_csv  # noqa: E402
 from scar_gym.policies.registry import make_policy  # noqa: E402
-from scar_gym.presets import load_mcm  # noqa: E402
-from scar_gym.scenarios import load_scenario  # noqa: E402
+from scar_gym.suites import suite_ids  # noqa: E402
 
 OUT = ROOT / "results" / "search"
 SEARCHES: tuple[tuple[str, str, dict], ...] = (
@@ -68,16 +66,8 @@ COLORS = {"random-search": "tab:gray", "sa": "tab:blue", "ga": "tab:green", "sa+
 
 
 def evaluator_factory(scenario_id: str, mcm_name: str):
-    sc = load_scenario(scenario_id)
-    mcm = load_mcm(mcm_name)
-    cm = CostModel()
-    models = sc.build_models()
-    batches = [mi.batch for mi in sc.models]
-    hw = mcm.for_domain(sc.domain)
-
-    def fresh() -> Evaluator:
-        return Evaluator(models, batches, hw, cost_model=cm)
-    return fresh
+    """Fresh evaluators (each with its own memo and evaluation count) sharing models and cost tables."""
+    return make_evaluator(scenario_id, mcm_name).fresh
 
 
 def run_scar(fresh) -> dict:
@@ -301,7 +291,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     a.agents_dir = a.agents_dir or a.out / "agents"
     if a.suite:
-        a.scenarios = a.scenarios or [f"sc{i}" for i in range(1, 11)]
+        a.scenarios = a.scenarios or list(suite_ids("paper"))
         a.seeds = a.seeds or 1
         a.budget = a.budget or 10_000
         return suite(a)

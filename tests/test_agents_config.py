@@ -94,6 +94,15 @@ def test_config_loading_imports_no_torch():
     import sys
 
     code = ("import sys; import agents.config, scar_gym.benchmark, agents.rundir, agents.envs; "
-            "import scar_gym.commands.train, scar_gym.commands.eval; "
+            "import agents.cli, scar_gym.commands.eval; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_env_kwargs_typo_is_one_error_naming_the_key(tmp_path):
+    path = tmp_path / "typo.yaml"
+    path.write_text("env_id: scar_gym:ScarGym/Window-v0\nenv_kwargs: {reward_mode: edp_log_ratio}\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert str(e.value).startswith(f"{path}: env_kwargs.reward_mode: unknown option of ScarGym/Window-v0; "
+                                   "did you mean 'reward'?")

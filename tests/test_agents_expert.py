@@ -12,14 +12,12 @@ pytest.importorskip("sb3_contrib")
 from agents.expert import ExpertConfig, _record, distil, expert_iteration  # noqa: E402
 from agents.policy import PPOPolicy  # noqa: E402
 from scar_gym.errors import ConfigError  # noqa: E402
-from scar_gym.evaluator import Evaluator  # noqa: E402
-from scar_gym.presets import load_mcm  # noqa: E402
-from scar_gym.scenarios import load_scenario  # noqa: E402
+from scar_gym.factory import make_evaluator  # noqa: E402
 
 
 def test_distil_makes_the_greedy_rollout_follow_the_targets():
     pol = PPOPolicy(None, samples=1)
-    env = pol.make_env(Evaluator.from_scenario(load_scenario("sc10"), load_mcm("het-sides-3x3")))
+    env = pol.make_env(make_evaluator("sc10", "het-sides-3x3"))
     greedy = pol._rollout(env).actions
     # a target that leaves the greedy choice wherever a second candidate exists
     env.reset(seed=0)
@@ -46,7 +44,7 @@ def test_expert_iteration_writes_a_loadable_agent(tmp_path):
         rows = list(csv.DictReader(f))
     assert [r["iteration"] for r in rows] == ["0", "1"]
     assert float(rows[1]["expert_vs_scar"]) <= float(rows[0]["train_greedy_vs_scar"]) + 1e-12  # search never loses
-    ev = Evaluator.from_scenario(load_scenario("sc8"), load_mcm("het-sides-3x3"))
+    ev = make_evaluator("sc8", "het-sides-3x3")
     sched = PPOPolicy(str(out), samples=1).schedule(ev, seed=0)
     ev.validate(sched)
 

@@ -10,9 +10,8 @@ from agents.policy import PPOPolicy  # noqa: E402
 from scar_gym.costmodel.tables import CostModel  # noqa: E402
 from scar_gym.errors import ConfigError  # noqa: E402
 from scar_gym.evaluator import Evaluator  # noqa: E402
-from scar_gym.policies.registry import make_policy  # noqa: E402
+from scar_gym.factory import make_evaluator  # noqa: E402
 from scar_gym.presets import load_mcm  # noqa: E402
-from scar_gym.scenarios import load_scenario  # noqa: E402
 
 MCM = load_mcm("het-sides-3x3")
 
@@ -23,7 +22,7 @@ def cost_model():
 
 
 def _ev(sc: str, cost_model) -> Evaluator:
-    return Evaluator.from_scenario(load_scenario(sc), MCM, cost_model=cost_model)
+    return make_evaluator(sc, MCM, cost_model=cost_model)
 
 
 def test_local_search_improves_on_the_greedy_rollout_within_its_budget(cost_model):

@@ -11,9 +11,8 @@ pytest.importorskip("sb3_contrib")
 
 from agents.config import load_config  # noqa: E402
 from agents.train import train  # noqa: E402
-from scar_gym.evaluator import Evaluator  # noqa: E402
+from scar_gym.factory import make_evaluator  # noqa: E402
 from scar_gym.policies.registry import make_policy  # noqa: E402
-from scar_gym.presets import load_mcm  # noqa: E402
 from scar_gym.scenarios import load_scenario  # noqa: E402
 
 
@@ -33,14 +32,14 @@ def test_train_save_load_schedule_eval(tmp_path):
 
     # the agent as a Policy, scored by the shared Evaluator
     pol = make_policy(f"ppo:{run}", samples=3)
-    ev = Evaluator.from_scenario(load_scenario("sc10"), load_mcm("het-sides-3x3"))
+    ev = make_evaluator("sc10", "het-sides-3x3")
     sched = pol.schedule(ev, seed=0)
     res = ev.evaluate(sched)
     m = sched.meta
     assert m["rollouts"] == 3 and m["evaluations"] > 0
     assert res.edp_js == pytest.approx(m["best_objective"]) and m["best_objective"] <= m["greedy_objective"]
     again = make_policy(f"ppo:{run}", samples=3).schedule(
-        Evaluator.from_scenario(load_scenario("sc10"), load_mcm("het-sides-3x3")), seed=0)
+        make_evaluator("sc10", "het-sides-3x3"), seed=0)
     assert again.windows == sched.windows  # deterministic given the seed
 
     # the benchmark harness with the agent (cheap reference)
@@ -82,7 +81,7 @@ def test_short_training_beats_random(tmp_path):
             "eval.freq": 100000, "checkpoint.freq": 100000}
     cfg = _smoke(**over)
     run = train(cfg, run_dir=tmp_path / "run", argv=["test"])
-    ev = Evaluator.from_scenario(load_scenario("sc10"), load_mcm("het-sides-3x3"))
+    ev = make_evaluator("sc10", "het-sides-3x3")
     agent = ev.evaluate(make_policy(f"ppo:{run / 'final_model.zip'}", samples=1).schedule(ev, seed=0)).edp_js
     env = gym.make(cfg.env_id, scenario="sc10", mcm="het-sides-3x3", reward="edp", reference=None).unwrapped
     rng = np.random.default_rng(0)

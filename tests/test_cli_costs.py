@@ -10,7 +10,7 @@ import pytest
 
 from scar_gym.cli import main
 from scar_gym.costmodel.tables import CostModel
-from scar_gym.evaluator import Evaluator
+from scar_gym.factory import make_evaluator
 from scar_gym.hardware import ChipletSpec
 from scar_gym.policies.baselines import RandomPolicy
 from scar_gym.presets import load_mcm
@@ -28,7 +28,7 @@ def run(capsys, *argv):
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     scenario, mcm = load_scenario("sc1"), load_mcm("het-sides-3x3")
-    ev = Evaluator.from_scenario(scenario, mcm)
+    ev = make_evaluator(scenario, mcm)
     s = RandomPolicy().schedule(ev, seed=3)
     r = ev.evaluate(s)
     path = tmp_path_factory.mktemp("sched") / "s.json"

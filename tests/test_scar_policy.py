@@ -5,12 +5,11 @@ import pytest
 from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
+from scar_gym.factory import make_evaluator
 from scar_gym.hardware import grid_mcm
 from scar_gym.policies.baselines import StandalonePolicy
 from scar_gym.policies.registry import make_policy
 from scar_gym.policies.scar import ScarPolicy
-from scar_gym.presets import load_mcm
-from scar_gym.scenarios import load_scenario
 from scar_gym.workloads.layers import add, conv, gemm
 from scar_gym.workloads.model import ModelBuilder, chain
 
@@ -85,7 +84,7 @@ def test_evolutionary_scar_is_seeded():
 
 def test_registry_builds_scar_with_cli_style_options():
     p = make_policy("scar", n_splits=3, k=None, objective=None)
-    assert isinstance(p, ScarPolicy) and p.n_splits == 3 and p.k == 3
+    assert isinstance(p, ScarPolicy) and p.options.n_splits == 3 and p.options.k == 3
     with pytest.raises(ConfigError, match="budget"):
         make_policy("scar", budget=10)
 
@@ -93,8 +92,25 @@ def test_registry_builds_scar_with_cli_style_options():
 @pytest.mark.parametrize("scenario,mcm", [("sc1", "het-sides-3x3"), ("sc8", "het-sides-3x3"),
                                           ("sc10", "het-cb-3x3"), ("sc8", "nvd-3x3")])
 def test_scar_never_worse_than_standalone(scenario, mcm):
-    ev = Evaluator.from_scenario(load_scenario(scenario), load_mcm(mcm), cost_model=_CM)
+    ev = make_evaluator(scenario, mcm, cost_model=_CM)
     scar = ScarPolicy().schedule(ev, seed=0)
     ev.validate(scar, require_paths=True)
     alone = StandalonePolicy().schedule(ev)
     assert ev.evaluate(scar).edp_js <= ev.evaluate(alone).edp_js
+
+
+def test_provenance_is_every_option():
+    """``params()`` is ``asdict`` of the options: every constructor option, so none can be left out."""
+    import dataclasses
+
+    from scar_gym.policies.scar.policy import ScarOptions
+
+    p = ScarPolicy(n_splits=2, boundaries=[1, 2.5], jitter=0.25)
+    assert p.params() == dataclasses.asdict(p.options)
+    assert set(p.params()) == set(ScarPolicy.option_names()) == {f.name for f in dataclasses.fields(ScarOptions)}
+    assert p.params()["boundaries"] == (1.0, 2.5) and p.params()["jitter"] == 0.25
+    assert ScarPolicy(ScarOptions(k=5), refine=False).options == ScarOptions(k=5, refine=False)
+    ev = make_evaluator("sc1", "het-sides-3x3", cost_model=_CM)
+    assert ScarPolicy(boundary_candidates=1).schedule(ev).meta["params"] == ScarPolicy(boundary_candidates=1).params()
+    with pytest.raises(ConfigError, match="budgett: not an option of policy 'scar'"):
+        ScarPolicy(budgett=3)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from scar_gym.errors import ConfigError, UnknownNameError
-from scar_gym.scenarios import (DEFAULT_BATCH_CHOICES, EVAL_SEED_BASE, SCENARIO_IDS, ModelInstance,
+from scar_gym.scenarios import (DEFAULT_BATCH_CHOICES, SCENARIO_IDS, ModelInstance,
                                 RandomScenarioGenerator, Scenario, list_scenarios, load_scenario,
-                                domain_models, load_scenario_file, model_domain, train_eval_generators)
+                                domain_models, load_scenario_file, model_domain)
 from scar_gym.workloads.zoo import MODEL_IDS
 
 # Table III of the paper: id -> (domain, [(model, batch), ...]).
@@ -151,19 +151,6 @@ def test_random_options():
         assert all(m.batch == (2 if m.model == "unet" else 9) for m in s.models)
     # The domain's pool is capped: 8 AR/VR models, max_models above that is fine.
     assert all(len(s.models) <= 8 for s in RandomScenarioGenerator(seed=1, domain="arvr", max_models=20).generate(20))
-
-
-def test_held_out_convention():
-    train, evaluation = train_eval_generators(0)
-    assert (train.seed, evaluation.seed) == (0, EVAL_SEED_BASE)
-    assert train.generate(10) != evaluation.generate(10)
-    seen = train.generate(500)
-    seen_keys = {(t.domain, t.models) for t in seen}
-    assert evaluation.generate(50, exclude=seen) == [
-        s for s in evaluation.generate(50) if (s.domain, s.models) not in seen_keys]
-    assert train.generate(10, exclude=train.generate(10)) == []
-    with pytest.raises(ConfigError, match="seed"):
-        train_eval_generators(EVAL_SEED_BASE)
 
 
 @pytest.mark.parametrize("kwargs,field", [

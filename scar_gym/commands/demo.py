@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def demo_cmd(args: argparse.Namespace) -> int:
     from scar_gym.benchmark import run_benchmark
     from scar_gym.commands.schedule import run_schedule, summary_rows
-    from scar_gym.policies.registry import POLICIES
+    from scar_gym.policies.registry import AGENT_POLICY, policy_names
     from scar_gym.textfmt import format_table
 
     sc, ev, schedule, r = run_schedule(args.scenario, args.mcm, "scar", seed=args.seed)
@@ -39,11 +39,13 @@ def demo_cmd(args: argparse.Namespace) -> int:
     print(f"\nSCAR: latency {r.latency_s:.4g} s, energy {r.energy_j:.4g} J, EDP {r.edp_js:.4g} J s, "
           f"scheduled in {schedule.meta['scheduler_s']:.2f} s")
 
-    policies = [p for p in DEMO_POLICIES if p in POLICIES]
+    policies = [p for p in DEMO_POLICIES if p in policy_names()]
+    if AGENT_POLICY not in policies:
+        print(f"(no {AGENT_POLICY!r} policy registered: the agent is skipped; install scar-gym with agents/)")
     try:
         import torch  # noqa: F401  (the agent needs the rl extra)
     except ImportError:
-        policies = [p for p in policies if p != "ppo"]
+        policies = [p for p in policies if p != AGENT_POLICY]
         print("(torch not installed: the PPO agent is skipped; pip install 'scar-gym[rl]')")
     rows = run_benchmark(policies, scenarios=[sc], seed=args.seed, mcm=args.mcm)
     print("\nAll policies on the same evaluator (lower EDP is better):")

@@ -3,9 +3,9 @@
 Runs SCAR, Standalone, greedy and random (unless ``--no-baselines``) plus every ``--policy`` and
 ``--agent`` on a fixed scenario suite and prints EDP relative to SCAR (geometric mean over the
 suite), then writes per-(policy, scenario) rows to ``--csv`` / ``--json``. Suites and the seed
-split are described in :mod:`scar_gym.benchmark`: ``paper`` = sc1..sc10 on het-sides-3x3 (or
-``--mcm``); ``random-N`` = N test scenarios from generator seed 20000 + ``--seed``, never used in
-training or model selection. Deterministic given ``--seed`` (except the wall times).
+split are those of :mod:`scar_gym.suites`: ``paper`` = sc1..sc10, ``datacenter``, ``arvr``, a
+scenario id or YAML file, ``random-N`` = N test scenarios from generator seed 20000 + ``--seed``,
+never used in training or model selection; all on het-sides-3x3 (or ``--mcm``). Deterministic given ``--seed`` (except the wall times).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="trained agent: model zip, run dir or pretrained dir (repeatable; trusted files only)")
     p.add_argument("--policy", action="append", default=[], metavar="NAME",
                    help="registry policy name, or ppo / ppo:PATH (repeatable)")
-    p.add_argument("--suite", default="paper", help="paper | random-N (default paper)")
+    p.add_argument("--suite", default="paper",
+                   help="paper | datacenter | arvr | random-N | a scenario id or YAML file (default paper)")
     p.add_argument("--seed", type=int, default=0, help="suite and policy seed (default 0)")
     p.add_argument("--mcm", default=None, help="MCM for every scenario (default het-sides-3x3)")
     p.add_argument("--no-baselines", action="store_true", help="run only SCAR and the named policies")
@@ -39,10 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def eval_cmd(args: argparse.Namespace) -> int:
     from scar_gym.benchmark import (BASELINES, DEFAULT_MCM, format_leaderboard, format_per_scenario, leaderboard,
                                  run_benchmark, write_csv, write_json)
+    from scar_gym.policies.registry import AGENT_POLICY
 
     policies = [] if args.no_baselines else list(BASELINES)
     policies += args.policy
-    policies += [a if a.startswith("ppo:") else f"ppo:{a}" for a in args.agent]
+    policies += [a if a.startswith(f"{AGENT_POLICY}:") else f"{AGENT_POLICY}:{a}" for a in args.agent]
 
     def progress(policy: str, scenario: str, row) -> None:
         if not args.quiet:

@@ -2,8 +2,8 @@
 
 The file is one written by :func:`scar_gym.schedule.save_schedule_json`: it carries the scenario
 and MCM definitions and the cost preset it was made under, so the numbers printed here are exactly
-the library's (``Evaluator.from_scenario(scenario, mcm, cost_model=...).evaluate(schedule)``).
-``--cost-preset`` scores it under another preset. The schedule is validated first;
+the library's (``make_evaluator(scenario, mcm, preset=...).evaluate(schedule)``); ``--cost-preset``
+scores it under another preset. The schedule is validated first;
 a broken rule is reported as an error naming the window, model and rule.
 """
 
@@ -35,7 +35,7 @@ def evaluate_file(path: str | Path, energy: str | None = None, require_paths: bo
     The cost preset is ``cost_preset`` if given, else the one the file records, else the default.
     """
     from scar_gym.costmodel.tables import CostModel
-    from scar_gym.evaluator import Evaluator
+    from scar_gym.factory import make_cost_model, make_evaluator
     from scar_gym.hardware import mcm_from_dict
     from scar_gym.scenarios import Scenario
     from scar_gym.schedule import load_schedule_cost_record, load_schedule_json
@@ -45,12 +45,11 @@ def evaluate_file(path: str | Path, energy: str | None = None, require_paths: bo
     mcm = mcm_from_dict(mcm_d, str(path))
     record = load_schedule_cost_record(path)
     if cost_preset is None and record is not None:
-        cm = CostModel.from_record(record, str(path))
-        if energy is not None:
-            cm = CostModel(cm.preset, energy=energy)
+        recorded = CostModel.from_record(record, str(path))
+        cm = make_cost_model(preset=recorded.preset, energy=recorded.energy if energy is None else energy)
     else:
-        cm = CostModel(cost_preset, energy=energy)
-    ev = Evaluator.from_scenario(scenario, mcm, cost_model=cm)
+        cm = make_cost_model(preset=cost_preset, energy=energy)
+    ev = make_evaluator(scenario, mcm, cost_model=cm)
     ev.validate(schedule, require_paths=require_paths)
     return scenario, ev, schedule, ev.evaluate(schedule, check=False)
 

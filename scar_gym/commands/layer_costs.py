@@ -59,8 +59,8 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
     """One dict per (layer, dataflow) with the :data:`CSV_COLUMNS` keys, layers in schedule order."""
     from dataclasses import replace
 
-    from scar_gym.costmodel.tables import CostModel
     from scar_gym.errors import require_positive
+    from scar_gym.factory import make_cost_model
     from scar_gym.hardware import DATAFLOWS, MCM, PackageSpec
     from scar_gym.workloads import resolve_model
 
@@ -70,7 +70,7 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
     for flag, value in (("--noc-bw", noc_bw), ("--offchip-bw", offchip_bw)):
         if value is not None:
             require_positive(value, flag, integer=False)
-    cm = CostModel(cost_preset, energy=energy)
+    cm = make_cost_model(preset=cost_preset, energy=energy)
     model = resolve_model(model_spec)
     if mcm_name is not None:
         from scar_gym.presets import load_mcm
@@ -102,7 +102,7 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
 def layer_costs_cmd(args: argparse.Namespace) -> int:
     from scar_gym.workloads import resolve_model
 
-    from scar_gym.costmodel.tables import CostModel
+    from scar_gym.factory import make_cost_model
 
     rows = layer_cost_rows(args.model, args.pes, args.batch, args.mcm, args.energy, args.cost_preset,
                            args.noc_bw, args.offchip_bw)
@@ -110,7 +110,7 @@ def layer_costs_cmd(args: argparse.Namespace) -> int:
     dfs = list(dict.fromkeys(r["dataflow"] for r in rows))
     by = {(r["layer"], r["dataflow"]): r for r in rows}
     pes = rows[0]["pes"] if rows else args.pes
-    cm = CostModel(args.cost_preset, energy=args.energy)
+    cm = make_cost_model(preset=args.cost_preset, energy=args.energy)
     bw = ", ".join(f"{name} {value:g} elements/cycle" for name, value in (("noc", args.noc_bw), ("off-chip", args.offchip_bw))
                    if value is not None)
     print(f"{model.name}: {model.num_layers} layers, batch {args.batch}, {pes} PEs per chiplet, "

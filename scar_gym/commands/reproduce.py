@@ -30,11 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def reproduce_cmd(args: argparse.Namespace) -> int:
     from scar_gym import reproduce as rp
-    from scar_gym.costmodel.tables import CostModel
+    from scar_gym.factory import make_cost_model
     from scar_gym.errors import ConfigError
     from scar_gym.textfmt import format_table
 
-    cm = CostModel(args.cost_preset, energy=args.energy)
+    cm = make_cost_model(preset=args.cost_preset, energy=args.energy)
     print(f"cost preset {cm.preset.name} (energy {cm.energy.name})")
 
     def show(row):

@@ -54,15 +54,12 @@ def add_cost_arguments(p: argparse.ArgumentParser) -> None:
 def run_schedule(scenario: str, mcm: str, policy: str = "scar", objective: str = "edp", seed: int = 0,
                  energy: str | None = None, cost_preset: str | None = None, **policy_kwargs):
     """(scenario, evaluator, schedule, result); ``schedule.meta['scheduler_s']`` is the policy's wall time."""
-    from scar_gym.costmodel.tables import CostModel
-    from scar_gym.evaluator import Evaluator
+    from scar_gym.factory import make_evaluator
     from scar_gym.policies.registry import make_policy
-    from scar_gym.presets import load_mcm
     from scar_gym.scenarios import load_scenario
 
     sc = load_scenario(scenario)
-    hw = load_mcm(mcm)
-    ev = Evaluator.from_scenario(sc, hw, objective=objective, cost_model=CostModel(cost_preset, energy=energy))
+    ev = make_evaluator(sc, mcm, objective=objective, preset=cost_preset, energy=energy)
     pol = make_policy(policy, **policy_kwargs)
     t0 = time.perf_counter()
     schedule = pol.schedule(ev, seed=seed)

@@ -4,16 +4,23 @@
 * :class:`~scar_gym.envs.window_env.WindowEnv` (``ScarGym/Window-v0``): one (window, model)
   pipeline per step, among SCAR's candidates (imported lazily: it pulls in the SCAR engines).
 
-Jumanji-style layout: :mod:`.generator` (where episodes come from), :mod:`.types` (per-scenario
-cached data and window plans), :mod:`.features` (observation layout), :mod:`.base` (shared
-machinery), the two env modules, :mod:`.candidates` (Window-v0's candidate pools),
-:mod:`.adapters` (agents that drive the envs) and :mod:`scar_gym.rewards`.
+Layout, after Jumanji's JobShop (generator / env / types / viewer):
+
+* :mod:`.config` -- each env's options as a validated dataclass (unknown keys named);
+* :mod:`.generator` -- toy instances; episodes come from a :class:`scar_gym.suites.Suite`;
+* :mod:`.types` -- per-scenario cached data, window plans, and the episode state;
+* :mod:`.features` -- every observation column, by name, and the feature scalings;
+* :mod:`.base` -- what both envs share; :mod:`.schedule_env`, :mod:`.window_env` -- the envs;
+* :mod:`.candidates` -- Window-v0's candidate pools (SCAR's PROV/SEG/SCHED engines);
+* :mod:`.adapters` -- agents that drive Schedule-v0 (replay a schedule, a policy, random);
+* :mod:`.rollout_search` -- schedulers that roll out an env (``window-ls``, the PPO agents' inference);
+* rewards live in :mod:`scar_gym.rewards`, the viewer in :mod:`scar_gym.viewer`.
 """
 
-from scar_gym.envs.generator import ModelSet, ScenarioSource, ToyGenerator
+from scar_gym.envs.generator import ModelSet, ToyGenerator
 from scar_gym.envs.schedule_env import ScheduleEnv
 
-__all__ = ["ModelSet", "ScenarioSource", "ToyGenerator", "ScheduleEnv", "WindowEnv"]
+__all__ = ["ModelSet", "ToyGenerator", "ScheduleEnv", "WindowEnv"]
 
 
 def __getattr__(name: str):

@@ -1,5 +1,5 @@
-"""What ``Schedule-v0`` and ``Window-v0`` share: arguments, scenario selection, episode totals,
-the final info, invalid-action handling and rendering."""
+"""What ``Schedule-v0`` and ``Window-v0`` share: construction from a config, scenario selection,
+episode totals, the final info, invalid-action handling and rendering."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from scar_gym.evaluator import ScheduleResult, objective_value
 from scar_gym.hardware import MCM
 from scar_gym.rewards import LogRatioShapedReward, RewardInput, make_reward
 from scar_gym.schedule import Schedule
-from scar_gym.envs.generator import ScenarioSource
-from scar_gym.envs.types import ContextCache, ScenarioData, WindowPlan
+from scar_gym.suites import Suite
+from scar_gym.envs.config import EnvConfig
+from scar_gym.envs.types import ContextCache, EpisodeState, ScenarioData, WindowPlan
 
-INVALID_ACTION_MODES = ("penalize", "raise")
 RESET_OPTIONS = ("scenario", "windows")
 #: Keys of the final step's info (besides ``action_mask`` and ``invalid_action``).
 FINAL_INFO_KEYS = ("latency_s", "energy_j", "edp_js", "objective", "reference_edp_js", "edp_ratio_vs_ref",
@@ -33,73 +33,56 @@ def resolve_mcm(mcm: str | MCM) -> MCM:
 
 
 class ScarEnvBase(gym.Env):
-    """Common machinery; subclasses define the spaces, the decisions and the observation."""
+    """Common machinery; subclasses define the spaces, the decisions and the observation.
+
+    The options are ``self.config`` (a validated :class:`~scar_gym.envs.config.EnvConfig`); the
+    episode is ``self._state`` (an :class:`~scar_gym.envs.types.EpisodeState`, ``None`` before the
+    first ``reset``)."""
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(self, scenario: Any, mcm: str | MCM, *, reward: str, reference: str | None, n_splits: int,
-                 windows: Any, max_chiplets: int | None, flatten: bool, invalid_action: str,
-                 invalid_penalty: float, max_invalid: int | None, generator_kwargs: dict | None,
-                 render_mode: str | None, cost_model: CostModel | None, cache_size: int, memo_size: int):
+    def __init__(self, scenario: Any, mcm: str | MCM, config: EnvConfig, cost_model: CostModel | None):
+        self.config = config
         self.mcm = resolve_mcm(mcm)
         C = self.mcm.num_chiplets
-        c_max = C if max_chiplets is None else int(max_chiplets)
-        if c_max < C:
-            raise ConfigError("max_chiplets", f"{max_chiplets} < the MCM's {C} chiplets", f"use at least {C}")
-        if invalid_action not in INVALID_ACTION_MODES:
-            raise ConfigError("invalid_action", f"unknown mode {invalid_action!r}",
-                              f"use one of {', '.join(INVALID_ACTION_MODES)}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ConfigError("render_mode", f"unknown mode {render_mode!r}", "use 'ansi', 'rgb_array' or None")
-        if max_invalid is not None and (not isinstance(max_invalid, int) or max_invalid < 1):
-            raise ConfigError("max_invalid", f"expected an integer >= 1 or None, got {max_invalid!r}", "use e.g. 1000")
-        self.c_max = c_max
-        self.source = ScenarioSource.from_arg(scenario, generator_kwargs)
-        self.reward_fn = make_reward(reward)
-        if self.reward_fn.needs_reference and reference is None:
-            raise ConfigError("reference", f"reward {reward!r} needs a reference policy", "give e.g. 'standalone'")
-        self.reference_name = reference
-        self.n_splits = n_splits
-        self.windows_arg = windows
-        self.flatten = bool(flatten)
-        self.invalid_action = invalid_action
-        self.invalid_penalty = float(invalid_penalty)
-        self.max_invalid = max_invalid
-        self.render_mode = render_mode
-        self.contexts = ContextCache(self.mcm, c_max, cost_model, max_size=cache_size, memo_size=memo_size)
-        self._data: ScenarioData | None = None
-        self._plan: WindowPlan | None = None
-        self._over = True
-        self._final: ScheduleResult | None = None
+        self.c_max = C if config.max_chiplets is None else config.max_chiplets
+        if self.c_max < C:
+            raise ConfigError("max_chiplets", f"{config.max_chiplets} < the MCM's {C} chiplets", f"use at least {C}")
+        self.source = Suite.of(scenario, config.generator_kwargs)
+        self.reward_fn = make_reward(config.reward)
+        self.render_mode = config.render_mode
+        self.contexts = ContextCache(self.mcm, self.c_max, cost_model, max_size=config.cache_size,
+                                     memo_size=config.memo_size)
+        self._state: EpisodeState | None = None
 
     # -- selection ---------------------------------------------------------------------------------
     def _select(self, options: dict[str, Any] | None) -> tuple[ScenarioData, Any]:
-        """The episode's scenario data and its ``windows`` argument (from options or the constructor)."""
+        """The episode's scenario data and its ``windows`` argument (from options or the config)."""
         options = dict(options or {})
         unknown = sorted(set(options) - set(RESET_OPTIONS))
         if unknown:
             raise ConfigError(f"options.{unknown[0]}", "unknown reset option", f"use {', '.join(RESET_OPTIONS)}")
         if options.get("scenario") is not None:
-            inst = ScenarioSource.from_arg(options["scenario"]).sample(self.np_random)
+            inst = Suite.of(options["scenario"]).sample(self.np_random)
         else:
             inst = self.source.sample(self.np_random)
-        return self.contexts.get(inst), options.get("windows", self.windows_arg)
+        return self.contexts.get(inst), options.get("windows", self.config.windows)
 
-    def _reset_reward(self) -> None:
+    def _reset_reward(self, data: ScenarioData) -> None:
         ref = None
         if self.reward_fn.needs_reference:
-            ref = self._data.reference(self.reference_name).objective(self.reward_fn.objective)
+            ref = data.reference(self.config.reference).objective(self.reward_fn.objective)
         self.reward_fn.reset(ref)
 
     # -- public state ------------------------------------------------------------------------------
-    def _need_reset(self) -> None:
-        if self._data is None:
+    def _need_reset(self) -> EpisodeState:
+        if self._state is None:
             raise gym.error.ResetNeeded("call reset() first")
+        return self._state
 
     @property
     def scenario_data(self) -> ScenarioData:
-        self._need_reset()
-        return self._data
+        return self._need_reset().data
 
     @property
     def evaluator(self):
@@ -107,8 +90,7 @@ class ScarEnvBase(gym.Env):
 
     @property
     def plan(self) -> WindowPlan:
-        self._need_reset()
-        return self._plan
+        return self._need_reset().plan
 
     @property
     def windows(self) -> list[dict[int, tuple[int, int]]]:
@@ -118,17 +100,23 @@ class ScarEnvBase(gym.Env):
     @property
     def schedule(self) -> Schedule:
         """The schedule so far (complete at the end of an episode)."""
-        self._need_reset()
-        return self._current_schedule()
+        return self._current_schedule(self._need_reset())
 
     @property
     def result(self) -> ScheduleResult:
         """The final result at the end of an episode, else the partial schedule's."""
-        if self._final is not None:
-            return self._final
+        if self._state is not None and self._state.final is not None:
+            return self._state.final
         return self.evaluator.evaluate(self.schedule, allow_partial=True)
 
-    def _current_schedule(self) -> Schedule:  # pragma: no cover - abstract
+    def action_masks(self) -> np.ndarray:
+        """``(n_actions,)`` bool, True = valid (sb3-contrib MaskablePPO's hook). A fresh array."""
+        return self._need_reset().mask.copy()
+
+    def _current_schedule(self, st: EpisodeState) -> Schedule:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _obs(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
     # -- rewards and the final step ----------------------------------------------------------------
@@ -138,18 +126,19 @@ class ScarEnvBase(gym.Env):
         est = objective_value(obj, *estimate()) if isinstance(self.reward_fn, LogRatioShapedReward) else partial
         return RewardInput(partial, est)
 
-    def _finish_episode(self, sched: Schedule, n_decisions: int, n_invalid: int,
-                        require_paths: bool = False) -> tuple[float, dict[str, Any]]:
-        self._over = True
-        data = self._data
+    def _finish_episode(self, require_paths: bool = False) -> tuple[float, dict[str, Any]]:
+        st = self._state
+        st.over = True
+        data = st.data
+        sched = self._current_schedule(st)
         data.evaluator.validate(sched, require_paths=require_paths)
         res = data.evaluator.evaluate(sched, check=False)
-        self._final = res
+        st.final = res
         obj = self.reward_fn.objective
         value = res.objective(obj)
         reward = self.reward_fn(RewardInput(value, value, value))
-        if self.reference_name is not None:
-            ref = data.reference(self.reference_name)
+        if self.config.reference is not None:
+            ref = data.reference(self.config.reference)
             ref_edp, ref_obj = ref.edp_js, ref.objective(obj)
         else:
             ref_edp = ref_obj = float("nan")
@@ -161,31 +150,33 @@ class ScarEnvBase(gym.Env):
             "reference_edp_js": ref_edp,
             "edp_ratio_vs_ref": res.edp_js / ref_edp,
             "objective_ratio_vs_ref": value / ref_obj,
-            "n_invalid": n_invalid,
-            "n_decisions": n_decisions,
-            "n_windows": len(self._plan.windows),
+            "n_invalid": st.n_invalid,
+            "n_decisions": st.n_decisions,
+            "n_windows": len(st.plan.windows),
             "scenario": data.id,
         }
         return reward, info
 
-    def _check_running(self) -> None:
-        if self._over:
-            if self._data is None:
-                raise gym.error.ResetNeeded("call reset() before step()")
+    def _check_running(self) -> EpisodeState:
+        if self._state is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if self._state.over:
             raise ScarGymError("the episode is over; call reset()")
+        return self._state
 
     def _reject(self, action: Any, reason: str):
         """An off-mask action: raise (``invalid_action="raise"``) or leave the state as it is and
         return a step with the penalty; after ``max_invalid`` of them the episode is truncated."""
-        if self.invalid_action == "raise":
+        if self.config.invalid_action == "raise":
             raise InvalidActionError(f"action {action!r} is invalid: {reason}")
-        self._n_invalid += 1
-        truncated = self.max_invalid is not None and self._n_invalid >= self.max_invalid
+        st = self._state
+        st.n_invalid += 1
+        truncated = self.config.max_invalid is not None and st.n_invalid >= self.config.max_invalid
         if truncated:
-            self._over = True
-        info = {"action_mask": self._mask.copy(), "invalid_action": True, "invalid_reason": reason,
-                "n_invalid": self._n_invalid}
-        return self._obs(), self.invalid_penalty, False, truncated, info
+            st.over = True
+        info = {"action_mask": st.mask.copy(), "invalid_action": True, "invalid_reason": reason,
+                "n_invalid": st.n_invalid}
+        return self._obs(), self.config.invalid_penalty, False, truncated, info
 
     # -- rendering ---------------------------------------------------------------------------------
     def render(self):

@@ -1,18 +1,20 @@
 """Per (window, model) candidate pipelines for ``ScarGym/Window-v0``, from SCAR's engines.
 
-For a model ``m`` with layers ``[lo, hi)`` in a window of ``n`` models on ``C`` chiplets:
+PROV and SEG are SCAR's own code path (:class:`~scar_gym.policies.scar.steps.WindowSteps`, which the
+SCAR policy calls too). For a model ``m`` with layers ``[lo, hi)`` in a window of ``n`` models on
+``C`` chiplets:
 
-1. **Cut sets** (SEG): :func:`~scar_gym.policies.scar.seg.candidate_cuts` up to
+1. **Cut sets** (SEG): candidate cut sets of up to
    ``N_max = min(hi - lo, C - n + 1, max(N_i, max_segments))`` segments (the most the model can get
-   while every other model keeps one chiplet; ``max_segments`` = 12 on MCMs of more than 16
-   chiplets, unbounded otherwise), scored alone by :class:`~scar_gym.policies.scar.seg.SegmentScorer` on the
-   MCM's probe class sequences. Kept: SCAR's top-``k`` among cut sets of at most ``N_i`` segments
-   (``N_i`` from PROV's rounding rule, as SCAR does), the best cut set of every segment count
-   ``1 .. N_max`` (SCAR's fallbacks), and the single segment ``()``.
+   while every other model keeps one chiplet; ``max_segments`` = 12 on large MCMs -- more than
+   :data:`~scar_gym.policies.scar.steps.LARGE_MCM_CHIPLETS` chiplets -- unbounded otherwise), scored
+   alone on the MCM's probe class sequences (heuristic 1). Kept: SCAR's top-``k`` among cut sets of
+   at most ``N_i`` segments (``N_i`` from PROV's rounding rule, as SCAR does), the best cut set of
+   every segment count ``1 .. N_max`` (SCAR's fallbacks), and the single segment ``()``.
 2. **Paths** (SCHED): every simple path of the cut set's length over the chiplet graph, in SCAR's
-   DFS order (roots ascending; on MCMs of more than 16 chiplets at most ``limit_per_root`` = 2
-   paths per root, so a pool stays in the low thousands: every root still appears, and SCAR's own
-   choice is always offered separately by Window-v0's anchor).
+   DFS order (roots ascending; on large MCMs at most ``limit_per_root`` = 2 paths per root, so a
+   pool stays in the low thousands: every root still appears, and SCAR's own choice is always
+   offered separately by Window-v0's anchor).
 3. Each (cut set, path) is scored by the shared evaluator (memoised; paths with the same
    :func:`~scar_gym.policies.scar.sched.path_signature` share one evaluation). Candidates are
    sorted by the model's own objective in the window (best first; ties by segments, cuts, path)
@@ -41,9 +43,8 @@ import numpy as np
 
 from scar_gym.evaluator import Evaluator, objective_value
 from scar_gym.hardware import DATAFLOWS
-from scar_gym.policies.scar.prov import expected_objective, provision
-from scar_gym.policies.scar.sched import mask_of, path_signature, probe_class_sequences, simple_paths
-from scar_gym.policies.scar.seg import SegmentScorer, best_per_segment_count, candidate_cuts
+from scar_gym.policies.scar.sched import mask_of, path_signature, simple_paths
+from scar_gym.policies.scar.steps import WindowSteps, allocation_caps, is_large, prov_weight
 from scar_gym.schedule import Assignment, Segment
 from scar_gym.envs.types import ScenarioData, WindowSpec
 
@@ -89,8 +90,8 @@ class CandidatePools:
         objective: what "best" means for sorting (``edp`` by default).
         k, seg_limit, seg_radius, max_probes: SCAR's SEG parameters (heuristic 1).
         per_signature: candidates kept per (cut set, path signature).
-        limit_per_root: DFS paths per root on MCMs above 16 chiplets.
-        max_segments: cap on the segment counts of the fallbacks on MCMs above 16 chiplets.
+        limit_per_root: DFS paths per root on large MCMs (:func:`~scar_gym.policies.scar.steps.is_large`).
+        max_segments: cap on the segment counts of the fallbacks on large MCMs.
     """
 
     def __init__(self, data: ScenarioData, objective: str = "edp", k: int = 3, seg_limit: int = 2000,
@@ -100,23 +101,18 @@ class CandidatePools:
         self.ev = data.evaluator
         self.mcm = data.mcm
         self.objective = objective
-        self.k = k
-        self.seg_limit = seg_limit
-        self.seg_radius = seg_radius
-        self.max_probes = max_probes
+        self.steps = WindowSteps(self.ev, objective, k, seg_limit, seg_radius, max_probes)
         self.per_signature = per_signature
-        self.big = self.mcm.num_chiplets > 16
-        self.limit_per_root = limit_per_root if self.big else None
-        self.max_segments = max_segments if self.big else None
+        large = is_large(self.mcm)
+        self.limit_per_root = limit_per_root if large else None
+        self.max_segments = max_segments if large else None
         self._paths: dict[int, list[tuple[int, ...]]] = {}
-        self._probes: dict[int, list] = {}
         self._pools: dict[tuple, list[WindowCandidate]] = {}
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
         self._relocated: dict[tuple, list[WindowCandidate]] = {}
         self._pool_placements: dict[tuple, set[Assignment]] = {}
         self._class_list = [int(x) for x in self.mcm.class_of]
         self._hops_list = self.mcm.hops.tolist()
-        self.class_lat = [t.latency_s[:, t.batch_index(b), :] for t, b in zip(self.ev.tables, self.ev.batches)]
 
     @classmethod
     def for_data(cls, data: ScenarioData, **kwargs) -> "CandidatePools":
@@ -131,20 +127,12 @@ class CandidatePools:
             self._paths[length] = simple_paths(self.mcm, length, limit_per_root=self.limit_per_root)
         return self._paths[length]
 
-    def probes(self, s: int) -> list:
-        if s not in self._probes:
-            self._probes[s] = probe_class_sequences(self.mcm, s, self.max_probes,
-                                                    limit_per_root=20 if self.big else 200)
-        return self._probes[s]
-
     def allocation(self, window: WindowSpec) -> tuple[int, ...]:
         """PROV's rounding rule for the window (chiplets per model, in window order)."""
-        C = self.mcm.num_chiplets
         lat, en = self.data.exp_lat_cum, self.data.exp_en_cum
-        weights = [expected_objective(self.objective, float(lat[m][b] - lat[m][a]), float(en[m][b] - en[m][a]))
+        weights = [prov_weight("objective", self.objective, float(lat[m][b] - lat[m][a]), float(en[m][b] - en[m][a]))
                    for m, a, b in window]
-        caps = [min(b - a, C) for _, a, b in window]
-        return provision(weights, C, caps)
+        return self.steps.allocation(weights, allocation_caps([(a, b) for _, a, b in window], self.mcm.num_chiplets))
 
     def pool(self, window: WindowSpec, slot: int) -> list[WindowCandidate]:
         """The sorted candidates of model ``window[slot]`` (cached)."""
@@ -161,14 +149,8 @@ class CandidatePools:
         n_max = max(1, min(hi - lo, C - (len(window) - 1)))
         if self.max_segments is not None:
             n_max = min(n_max, max(n_i, self.max_segments))
-        vectors: Sequence[np.ndarray] = [np.diff(self.data.exp_lat_cum[m][lo:hi + 1])] + \
-            [row[lo:hi] for row in self.class_lat[m]]
-        cuts = candidate_cuts(lo, hi, n_max, vectors, self.seg_limit, self.seg_radius)
-        scorer = SegmentScorer(self.ev, m, lo, hi, self.objective)
-        scored = scorer.score(cuts, {s: self.probes(s) for s in cuts})
-        top = [c.cuts for c in scored if c.num_segments <= n_i][: self.k]
-        fall = best_per_segment_count(scored)
-        return list(dict.fromkeys([*top, *(fall[s].cuts for s in sorted(fall)), ()]))
+        choice = self.steps.seg(m, lo, hi, n_max, n_i, np.diff(self.data.exp_lat_cum[m][lo:hi + 1]))
+        return list(dict.fromkeys([*(c.cuts for c in choice.top), *choice.fallback_cuts(), ()]))
 
     def path_groups(self, length: int) -> list[tuple[tuple, list[tuple[int, ...]]]]:
         """The paths of ``length`` grouped by :func:`~scar_gym.policies.scar.sched.path_signature`

@@ -1,4 +1,8 @@
-"""Observation layout of ``ScarGym/Schedule-v0`` and the feature scalings (all values in [0, 1]).
+"""Observation layouts of ``ScarGym/Schedule-v0`` and ``ScarGym/Window-v0`` and the feature scalings
+(all values in [0, 1]).
+
+Every column is named here, once; the environments write columns by name (:func:`index_of`,
+:func:`vector`), so a reordering or a new column changes this module only.
 
 Scalings:
 
@@ -19,11 +23,15 @@ from scar_gym.hardware import DATAFLOWS, MCM
 from scar_gym.workloads.layers import OP_TYPES, Layer
 
 # -- chiplets: (C_max, CHIPLET_DIM) ----------------------------------------------------------------
-CHIPLET_COLUMNS: tuple[str, ...] = (
+#: The columns that never change within an episode, first in both envs' chiplet rows.
+CHIPLET_STATIC_COLUMNS: tuple[str, ...] = (
     *(f"dataflow_{d}" for d in DATAFLOWS),  # one-hot; all 0 on a padding row
     "exists",  # 1 for a real chiplet, 0 for padding up to max_chiplets
     "row", "col",  # position / (rows-1), / (cols-1)
     "dram_hops",  # hops to the nearer side DRAM interface / max over the MCM
+)
+CHIPLET_COLUMNS: tuple[str, ...] = (
+    *CHIPLET_STATIC_COLUMNS,
     "free",  # not used by any model in the current window
     "this_model",  # holds a (closed or open) segment of the model being placed
     "other_model",  # holds a segment of another model in this window
@@ -35,7 +43,9 @@ CHIPLET_COLUMNS: tuple[str, ...] = (
     "memory",  # weights of its segment this window / L2 bytes (clipped to 1)
 )
 CHIPLET_DIM = len(CHIPLET_COLUMNS)
-CHIPLET_STATIC = 7  # columns 0..6 never change within an episode
+CHIPLET_STATIC = len(CHIPLET_STATIC_COLUMNS)
+#: The columns an episode updates (the env keeps them as one array beside the static ones).
+CHIPLET_DYNAMIC_COLUMNS: tuple[str, ...] = CHIPLET_COLUMNS[CHIPLET_STATIC:]
 
 # -- current layer: (LAYER_DIM,) --------------------------------------------------------------------
 LAYER_COLUMNS: tuple[str, ...] = (
@@ -54,7 +64,7 @@ LAYER_COLUMNS: tuple[str, ...] = (
     "expected_share",  # squash(expected latency of the layer, window ref)
 )
 LAYER_DIM = len(LAYER_COLUMNS)
-LAYER_STATIC = LAYER_DIM - 3
+LAYER_STATIC = LAYER_COLUMNS.index("first_in_window")  # the static columns come first
 
 # -- global progress: (GLOBAL_DIM,) -----------------------------------------------------------------
 GLOBAL_COLUMNS: tuple[str, ...] = (
@@ -79,6 +89,72 @@ GLOBAL_COLUMNS: tuple[str, ...] = (
 )
 GLOBAL_DIM = len(GLOBAL_COLUMNS)
 
+# -- Window-v0 --------------------------------------------------------------------------------------
+#: ``candidates``: (k_max, len) per listed candidate (zero rows for empty slots).
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "valid",
+    "anchor",  # SCAR's own choice for this (window, model)
+    "latency",  # squash(latency, window ref)
+    "energy",  # squash(energy, the model's expected energy in the window)
+    "value_ratio",  # best own objective among the listed candidates / this one's
+    "latency_ratio",  # min latency listed / this one's
+    "energy_ratio",  # min energy listed / this one's
+    "segments",  # segments / chiplets
+    "chiplet_share",  # chiplets used / free chiplets
+    "window_increase",  # squash(max(0, latency - window latency so far), window ref)
+    *(f"dataflow_{d}" for d in DATAFLOWS),  # fraction of its chiplets with each dataflow
+    "minibatch_ratio",  # minibatch / batch
+    "weight_load_share",  # weight load time / latency
+)
+#: ``chiplets``: (C_max, len): the static columns, then whether the chiplet is free in the window
+#: and its load (squash(busy time of its segment this window, window ref)).
+WINDOW_CHIPLET_COLUMNS: tuple[str, ...] = (*CHIPLET_STATIC_COLUMNS, "free", "load")
+WINDOW_CHIPLET_DYNAMIC_COLUMNS: tuple[str, ...] = WINDOW_CHIPLET_COLUMNS[CHIPLET_STATIC:]
+#: ``global``: (len,).
+WINDOW_GLOBAL_COLUMNS: tuple[str, ...] = (
+    "window",  # window index / windows
+    "model_slot",  # index of the current model among the window's models / their count
+    "models_after",  # models still to come in this window / chiplets
+    "free_chiplets",  # free chiplets / chiplets
+    "partial_latency",  # squash(partial schedule latency, plan reference latency)
+    "partial_energy",  # squash(partial schedule energy, plan reference energy)
+    "window_latency",  # squash(latency of the current window so far, window ref)
+    "window_energy",  # squash(energy of the current window so far, the model's expected energy there)
+    "model_expected_latency",  # squash(the current model's expected latency in the window, window ref)
+    "model_expected_energy",  # squash(its expected energy there, plan reference energy)
+    "batch",  # log2(batch) / 8, clipped
+    "window_layers",  # the model's layers in the window / 64, clipped
+    "model_share",  # the model's layers in the window / its layers
+    "future_windows",  # squash(expected latency of the later windows, plan reference latency)
+    "episode_progress",  # decisions made / decisions in the episode
+    "num_models", "datacenter", "chiplets", "num_windows",  # as Schedule-v0's
+    *(f"op_{o}" for o in OP_TYPES),  # op mix of the model's layers in the window
+)
+
+
+def index_of(columns: Sequence[str]) -> dict[str, int]:
+    """Column name -> index, for writing a column by name."""
+    return {c: i for i, c in enumerate(columns)}
+
+
+def vector(columns: Sequence[str], values: dict[str, float]) -> np.ndarray:
+    """A float32 row holding ``values`` in ``columns`` order; every column must be given, once."""
+    if len(values) != len(columns):
+        extra = sorted(set(values) - set(columns)) or sorted(set(columns) - set(values))
+        raise KeyError(f"columns and values differ: {extra}")  # a bug in an env, not user input
+    return np.array([values[c] for c in columns], dtype=np.float32)
+
+
+_LAYER = index_of(LAYER_COLUMNS)
+_CHIPLET = index_of(CHIPLET_COLUMNS)
+
+
+def scenario_features(num_models: int, domain: str, num_chiplets: int, c_max: int,
+                      num_windows: int) -> dict[str, float]:
+    """The global features both envs share about the episode's scenario, MCM and windows."""
+    return {"num_models": min(1.0, num_models / 8), "datacenter": float(domain == "datacenter"),
+            "chiplets": num_chiplets / c_max, "num_windows": min(1.0, num_windows / 16)}
+
 
 def logscale(x: np.ndarray | float, lo: float, hi: float) -> np.ndarray:
     x = np.maximum(np.asarray(x, dtype=np.float64), 1e-300)
@@ -92,39 +168,38 @@ def squash(x: float, ref: float) -> float:
 def layer_static_features(layers: Sequence[Layer], lat: np.ndarray, en: np.ndarray, class_df: Sequence[int],
                           table) -> np.ndarray:
     """(L, LAYER_STATIC) float32 static features from the (D, L) full-batch latency/energy per class."""
-    L = len(layers)
-    nd = len(DATAFLOWS)
-    out = np.zeros((L, LAYER_STATIC), dtype=np.float64)
+    col = _LAYER
+    out = np.zeros((len(layers), LAYER_STATIC), dtype=np.float64)
     rel_l = np.maximum(lat.min(axis=0), 1e-30) / np.maximum(lat, 1e-30)
     rel_e = np.maximum(en.min(axis=0), 1e-30) / np.maximum(en, 1e-30)
     for d, df in enumerate(class_df):
-        out[:, df] = logscale(lat[d], 1e-9, 1e3)
-        out[:, nd + df] = logscale(en[d], 1e-9, 1e3)
-        out[:, 2 * nd + df] = rel_l[d]
-        out[:, 3 * nd + df] = rel_e[d]
-    base = 4 * nd
+        name = DATAFLOWS[df]
+        out[:, col[f"latency_{name}"]] = logscale(lat[d], 1e-9, 1e3)
+        out[:, col[f"energy_{name}"]] = logscale(en[d], 1e-9, 1e3)
+        out[:, col[f"speed_{name}"]] = rel_l[d]
+        out[:, col[f"efficiency_{name}"]] = rel_e[d]
     for i, layer in enumerate(layers):
-        out[i, base + OP_TYPES.index(layer.op)] = 1.0
-    base += len(OP_TYPES)
-    out[:, base] = logscale(np.array([l.macs for l in layers], dtype=np.float64) + 1, 1, 1e13)
-    out[:, base + 1] = logscale(np.asarray(table.weight_bytes, dtype=np.float64) + 1, 1, 1e10)
-    out[:, base + 2] = logscale(np.asarray(table.input_bytes, dtype=np.float64) + 1, 1, 1e10)
-    out[:, base + 3] = logscale(np.asarray(table.output_bytes, dtype=np.float64) + 1, 1, 1e10)
+        out[i, col[f"op_{layer.op}"]] = 1.0
+    out[:, col["macs"]] = logscale(np.array([l.macs for l in layers], dtype=np.float64) + 1, 1, 1e13)
+    out[:, col["weight_bytes"]] = logscale(np.asarray(table.weight_bytes, dtype=np.float64) + 1, 1, 1e10)
+    out[:, col["input_bytes"]] = logscale(np.asarray(table.input_bytes, dtype=np.float64) + 1, 1, 1e10)
+    out[:, col["output_bytes"]] = logscale(np.asarray(table.output_bytes, dtype=np.float64) + 1, 1, 1e10)
     return out.astype(np.float32)
 
 
 def chiplet_static_features(mcm: MCM, c_max: int) -> np.ndarray:
     """(C_max, CHIPLET_STATIC) float32: dataflow one-hot, exists, row, col, DRAM hops."""
+    col = _CHIPLET
     out = np.zeros((c_max, CHIPLET_STATIC), dtype=np.float32)
     dh = mcm.dram_hops
     dmax = max(1, int(dh.max()))
     for c in range(mcm.num_chiplets):
-        r, col = mcm.coords(c)
-        out[c, DATAFLOWS.index(mcm.dataflows[c])] = 1.0
-        out[c, 3] = 1.0
-        out[c, 4] = r / (mcm.rows - 1) if mcm.rows > 1 else 0.0
-        out[c, 5] = col / (mcm.cols - 1) if mcm.cols > 1 else 0.0
-        out[c, 6] = dh[c] / dmax
+        r, cl = mcm.coords(c)
+        out[c, col[f"dataflow_{mcm.dataflows[c]}"]] = 1.0
+        out[c, col["exists"]] = 1.0
+        out[c, col["row"]] = r / (mcm.rows - 1) if mcm.rows > 1 else 0.0
+        out[c, col["col"]] = cl / (mcm.cols - 1) if mcm.cols > 1 else 0.0
+        out[c, col["dram_hops"]] = dh[c] / dmax
     return out
 
 

@@ -1,62 +1,27 @@
-"""Where an environment's episodes come from: scenario sources and a toy generator (Jumanji-style).
+"""Where an environment's episodes come from (Jumanji's generator role).
 
-An environment is given a ``scenario`` argument and turns it into a :class:`ScenarioSource` whose
-:meth:`~ScenarioSource.sample` draws one instance per episode from the environment's ``np_random``:
+An environment's ``scenario`` argument is a suite spec resolved by :class:`scar_gym.suites.Suite`
+(a built-in id, a YAML path, ``paper`` / ``datacenter`` / ``arvr``, ``random-N``, ``random`` with
+``generator_kwargs``, a :class:`~scar_gym.scenarios.Scenario`, a
+:class:`~scar_gym.scenarios.ModelSet`, a list, or any object with ``sample(rng)``); each
+``reset`` draws one instance from it with the environment's ``np_random``.
 
-* a built-in id (``"sc4"`` or ``"4"``) or a scenario YAML path: always that scenario;
-* ``"paper"`` (sc1..sc10), ``"datacenter"`` (sc1..sc5), ``"arvr"`` (sc6..sc10): uniform over the set;
-* ``"random"``: a :class:`~scar_gym.scenarios.RandomScenarioGenerator` built from ``generator_kwargs``
-  (train on random mixes, test on the paper's ten);
-* a :class:`~scar_gym.scenarios.Scenario`, a :class:`ModelSet` (hand-built models), or a list of any
-  of these: uniform over the list;
-* any object with ``sample(rng) -> Scenario | ModelSet`` (a ``RandomScenarioGenerator``, a :class:`ToyGenerator`).
+This module adds what only the environments need: :class:`ToyGenerator` (small random models for
+fast tests and toy training) and :func:`instance_key` (the cache key of an instance's
+precomputed data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Protocol, Union
 
 import numpy as np
 
-from scar_gym.errors import ConfigError
-from scar_gym.scenarios import DOMAINS, SCENARIO_IDS, RandomScenarioGenerator, Scenario, load_scenario
+from scar_gym.scenarios import Instance, ModelSet, Scenario
 from scar_gym.workloads.layers import add, conv, gemm
 from scar_gym.workloads.model import Model, ModelBuilder
 
-
-@dataclass(frozen=True, eq=False)
-class ModelSet:
-    """A scenario made of already-built models (tests, toy problems, user models not in the zoo).
-
-    Attributes:
-        id: a label for reports.
-        models: the models, in schedule order.
-        batches: one positive batch per model.
-        domain: ``datacenter`` or ``arvr`` (decides the PEs per chiplet).
-    """
-
-    id: str
-    models: tuple[Model, ...]
-    batches: tuple[int, ...]
-    domain: str = "datacenter"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "models", tuple(self.models))
-        object.__setattr__(self, "batches", tuple(int(b) for b in self.batches))
-        if self.domain not in DOMAINS:
-            raise ConfigError("domain", f"unknown domain {self.domain!r}", f"use one of {', '.join(DOMAINS)}")
-        if not self.models or len(self.models) != len(self.batches):
-            raise ConfigError("batches", f"{len(self.batches)} batches for {len(self.models)} models",
-                              "give at least one model and one batch per model")
-
-    def build_models(self) -> list[Model]:
-        return list(self.models)
-
-
-Instance = Union[Scenario, ModelSet]
+__all__ = ["Instance", "ModelSet", "ToyGenerator", "instance_key"]  # ModelSet lives in scar_gym.scenarios
 
 
 def instance_key(inst: Instance) -> tuple:
@@ -64,77 +29,6 @@ def instance_key(inst: Instance) -> tuple:
     if isinstance(inst, Scenario):
         return ("scenario", inst.id, inst.domain, inst.models)
     return ("modelset", inst.domain, tuple(id(m) for m in inst.models), inst.batches)
-
-
-class Sampler(Protocol):
-    def sample(self, rng: np.random.Generator) -> Instance: ...
-
-
-_SETS = {
-    "paper": SCENARIO_IDS,
-    "datacenter": tuple(f"sc{i}" for i in range(1, 6)),
-    "arvr": tuple(f"sc{i}" for i in range(6, 11)),
-}
-
-
-@lru_cache(maxsize=None)
-def _builtin(sid: str) -> Scenario:
-    return load_scenario(sid)
-
-
-def _load(spec: str) -> Scenario:
-    """A scenario by id or path; built-in ids are parsed once per process (scenarios are immutable)."""
-    sid = f"sc{spec.strip()}" if spec.strip().isdigit() else spec.strip()
-    return _builtin(sid) if sid in SCENARIO_IDS else load_scenario(spec)
-
-
-def _resolve_one(spec: Any) -> Instance:
-    if isinstance(spec, (Scenario, ModelSet)):
-        return spec
-    if isinstance(spec, str):
-        return _load(spec)
-    raise ConfigError("scenario", f"expected a scenario id, a Scenario or a ModelSet, got {type(spec).__name__}",
-                      "give e.g. 'sc4'")
-
-
-@dataclass(eq=False)
-class ScenarioSource:
-    """Draws the instance of each episode. ``fixed`` is the single instance when there is only one."""
-
-    instances: tuple[Instance, ...] = ()
-    sampler: Sampler | None = None
-    label: str = ""
-
-    @classmethod
-    def from_arg(cls, scenario: Any, generator_kwargs: dict | None = None) -> "ScenarioSource":
-        if isinstance(scenario, ScenarioSource):
-            return scenario
-        if isinstance(scenario, str) and scenario in _SETS:
-            return cls(tuple(_load(s) for s in _SETS[scenario]), label=scenario)
-        if isinstance(scenario, str) and scenario == "random":
-            return cls(sampler=RandomScenarioGenerator(**(generator_kwargs or {})), label="random")
-        if generator_kwargs:
-            raise ConfigError("generator_kwargs", "only used with scenario='random'", "drop generator_kwargs")
-        if hasattr(scenario, "sample") and not isinstance(scenario, (Scenario, ModelSet)):
-            return cls(sampler=scenario, label=type(scenario).__name__)
-        if isinstance(scenario, Sequence) and not isinstance(scenario, str):
-            if not scenario:
-                raise ConfigError("scenario", "empty list", "give at least one scenario")
-            insts = tuple(_resolve_one(s) for s in scenario)
-            return cls(insts, label=",".join(i.id for i in insts))
-        inst = _resolve_one(scenario)
-        return cls((inst,), label=inst.id)
-
-    @property
-    def fixed(self) -> Instance | None:
-        return self.instances[0] if self.sampler is None and len(self.instances) == 1 else None
-
-    def sample(self, rng: np.random.Generator) -> Instance:
-        if self.sampler is not None:
-            return self.sampler.sample(rng)
-        if len(self.instances) == 1:
-            return self.instances[0]
-        return self.instances[int(rng.integers(len(self.instances)))]
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,11 +8,20 @@ import numpy as np
 from gymnasium import spaces
 
 from scar_gym.costmodel.tables import CostModel
-from scar_gym.evaluator import ModelWindowResult
 from scar_gym.hardware import MCM
 from scar_gym.schedule import Assignment, Schedule, Segment, Window
 from scar_gym.envs import features as F
 from scar_gym.envs.base import ScarEnvBase, as_index
+from scar_gym.envs.config import ScheduleConfig
+from scar_gym.envs.types import ScheduleState
+
+#: Column indices of the chiplet rows' dynamic part (``ScheduleState.dyn``).
+_D = F.index_of(F.CHIPLET_DYNAMIC_COLUMNS)
+_FREE, _THIS, _OTHER, _OPEN = _D["free"], _D["this_model"], _D["other_model"], _D["open_segment"]
+_LOAD, _HOPS, _MEMORY = _D["load"], _D["hops_from_open"], _D["memory"]
+#: The current layer's relative speed and efficiency per chiplet (adjacent columns: one slice).
+_LAYER_COST = slice(_D["layer_speed"], _D["layer_efficiency"] + 1)
+_L = F.index_of(F.LAYER_COLUMNS)
 
 
 class ScheduleEnv(ScarEnvBase):
@@ -112,11 +121,19 @@ class ScheduleEnv(ScarEnvBase):
 
     ## Arguments
 
-    * ``scenario``: ``"sc4"``, a scenario YAML path, ``"paper"`` / ``"datacenter"`` / ``"arvr"``,
-      ``"random"`` (with ``generator_kwargs`` for :class:`~scar_gym.scenarios.RandomScenarioGenerator`),
-      a ``Scenario``, a :class:`~scar_gym.envs.generator.ModelSet`, a list, or any ``sample(rng)`` object.
+    * ``scenario``: any suite spec of :mod:`scar_gym.suites`: ``"sc4"``, a scenario YAML path,
+      ``"paper"`` / ``"datacenter"`` / ``"arvr"``, ``"random-N"``, ``"random"`` (with
+      ``generator_kwargs`` for :class:`~scar_gym.scenarios.RandomScenarioGenerator`), a ``Scenario``,
+      a :class:`~scar_gym.scenarios.ModelSet`, a list, or any ``sample(rng)`` object.
     * ``mcm``: a preset name (``"het-sides-3x3"``), any :func:`~scar_gym.presets.load_mcm` string, or an
       :class:`~scar_gym.hardware.MCM`; its PE count follows each scenario's domain.
+    * ``cost_model``: a shared :class:`~scar_gym.costmodel.tables.CostModel` (from
+      :func:`~scar_gym.factory.make_cost_model`); a default one otherwise.
+
+    Every other keyword is an option, validated into a :class:`~scar_gym.envs.config.ScheduleConfig`
+    (``config=`` gives a whole one; keywords override it). An unknown option is a
+    :class:`~scar_gym.errors.ConfigError` naming it.
+
     * ``reward``, ``reference``: see Rewards. ``reference=None`` skips the reference (ratios are NaN;
       only rewards that do not need it).
     * ``n_splits`` (4), ``windows``: the time windows.
@@ -125,8 +142,7 @@ class ScheduleEnv(ScarEnvBase):
     * ``invalid_action`` (``"penalize"`` | ``"raise"``), ``invalid_penalty`` (-1.0), ``max_invalid`` (1000, None = never truncate).
     * ``require_paths``: new segments must neighbour the open one (SCAR's DFS paths); off by default.
     * ``render_mode``: ``"ansi"`` (occupancy text) or ``"rgb_array"`` (Gantt chart).
-    * ``cost_model``, ``cache_size`` (scenario contexts kept, LRU), ``memo_size`` (assignments memoised
-      per evaluator).
+    * ``cache_size`` (scenario contexts kept, LRU), ``memo_size`` (assignments memoised per evaluator).
 
     ## Version History
 
@@ -136,18 +152,8 @@ class ScheduleEnv(ScarEnvBase):
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, scenario: Any = "sc4", mcm: str | MCM = "het-sides-3x3", *,
-                 reward: str = "edp_log_ratio_shaped", reference: str | None = "standalone",
-                 n_splits: int = 4, windows: Any = None, max_chiplets: int | None = None,
-                 flatten: bool = False, invalid_action: str = "penalize", invalid_penalty: float = -1.0,
-                 max_invalid: int | None = 1000, require_paths: bool = False,
-                 generator_kwargs: dict | None = None, render_mode: str | None = None,
-                 cost_model: CostModel | None = None, cache_size: int = 64, memo_size: int = 20_000):
-        super().__init__(scenario, mcm, reward=reward, reference=reference, n_splits=n_splits, windows=windows,
-                         max_chiplets=max_chiplets, flatten=flatten, invalid_action=invalid_action,
-                         invalid_penalty=invalid_penalty, max_invalid=max_invalid,
-                         generator_kwargs=generator_kwargs, render_mode=render_mode, cost_model=cost_model,
-                         cache_size=cache_size, memo_size=memo_size)
-        self.require_paths = bool(require_paths)
+                 cost_model: CostModel | None = None, config: ScheduleConfig | None = None, **options: Any):
+        super().__init__(scenario, mcm, ScheduleConfig.build(options, config), cost_model)
         c_max, C = self.c_max, self.mcm.num_chiplets
         self.action_space = spaces.Discrete(c_max)
         self.dict_space = spaces.Dict({
@@ -156,7 +162,7 @@ class ScheduleEnv(ScarEnvBase):
             "global": spaces.Box(0.0, 1.0, (F.GLOBAL_DIM,), np.float32),
             "layer": spaces.Box(0.0, 1.0, (F.LAYER_DIM,), np.float32),
         })
-        self.observation_space = spaces.flatten_space(self.dict_space) if self.flatten else self.dict_space
+        self.observation_space = spaces.flatten_space(self.dict_space) if self.config.flatten else self.dict_space
 
         self._ch_static = F.chiplet_static_features(self.mcm, c_max)
         self._hops_n = F.hops_features(self.mcm, c_max)
@@ -166,198 +172,180 @@ class ScheduleEnv(ScarEnvBase):
         self._adj = adj
         self._real = np.zeros(c_max, dtype=bool)
         self._real[:C] = True
+        self._state: ScheduleState | None = None
 
     # -- public state ------------------------------------------------------------------------------
     @property
     def position(self) -> tuple[int, int, int]:
         """(window, model, layer) of the next decision; (n_windows, -1, -1) at the end."""
-        self._need_reset()
-        if self._wi >= len(self._plan.windows):
-            return (self._wi, -1, -1)
-        return (self._wi, self._m, self._pos)
+        st = self._need_reset()
+        if not st.running:
+            return (st.wi, -1, -1)
+        return (st.wi, st.m, st.pos)
 
     @property
     def num_decisions(self) -> int:
         """Decisions accepted so far in this episode."""
-        self._need_reset()
-        return self._n_dec
+        return self._need_reset().n_decisions
 
-    def _current_schedule(self) -> Schedule:
-        wins = list(self._windows_done)
-        if self._wi < len(self._plan.windows):
-            assigns = list(self._win_assign)
-            if self._cur_assign is not None:
-                assigns.append(self._cur_assign)
+    def _current_schedule(self, st: ScheduleState) -> Schedule:
+        wins = list(st.windows_done)
+        if st.running:
+            assigns = list(st.win_assign)
+            if st.cur_assign is not None:
+                assigns.append(st.cur_assign)
             if assigns:
                 wins.append(Window(tuple(assigns)))
-        return Schedule(tuple(wins), {"policy": "env", "scenario": self._data.id})
-
-    def action_masks(self) -> np.ndarray:
-        """(C_max,) bool, True = valid (sb3-contrib MaskablePPO's hook). A fresh array."""
-        self._need_reset()
-        return self._mask.copy()
+        return Schedule(tuple(wins), {"policy": "env", "scenario": st.data.id})
 
     # -- gym API -----------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         data, windows = self._select(options)
-        self._data = data
-        self._plan = data.plan(windows, self.n_splits)
-        self._reset_reward()
-        self._begin()
-        return self._obs(), {"action_mask": self._mask.copy(), "invalid_action": False}
+        plan = data.plan(windows, self.config.n_splits)
+        self._reset_reward(data)
+        self._state = st = self._begin(data, plan)
+        return self._obs(), {"action_mask": st.mask.copy(), "invalid_action": False}
 
     def step(self, action):
-        self._check_running()
+        st = self._check_running()
         a = as_index(action)
-        if a is None or a < 0 or a >= self.c_max or not self._mask[a]:
+        if a is None or a < 0 or a >= self.c_max or not st.mask[a]:
             return self._reject(action, self._why_invalid(a))
-        self._n_dec += 1
-        m, pos, dyn = self._m, self._pos, self._dyn
-        if a != self._open_c:  # start a new segment on free chiplet a
-            if self._open_c >= 0:
-                self._closed.append(Segment(self._open_start, pos, self._open_c))
-                dyn[self._open_c, 3] = 0.0
-            self._open_c, self._open_start = a, pos
-            self._owner[a] = m
-            self._free[a] = False
-            self._free_count -= 1
-            dyn[a, 0] = 0.0
-            dyn[a, 1] = 1.0
-            dyn[a, 3] = 1.0
-            dyn[:, 5] = self._hops_n[a]
-        self._pos = pos + 1
-        data = self._data
-        self._est_en_placed += data.est_en_layer[m][pos]
-        segs = (*self._closed, Segment(self._open_start, self._pos, a))
+        st.n_decisions += 1
+        m, pos, dyn = st.m, st.pos, st.dyn
+        if a != st.open_c:  # start a new segment on free chiplet a
+            if st.open_c >= 0:
+                st.closed.append(Segment(st.open_start, pos, st.open_c))
+                dyn[st.open_c, _OPEN] = 0.0
+            st.open_c, st.open_start = a, pos
+            st.owner[a] = m
+            st.free[a] = False
+            st.free_count -= 1
+            dyn[a, _FREE] = 0.0
+            dyn[a, _THIS] = 1.0
+            dyn[a, _OPEN] = 1.0
+            dyn[:, _HOPS] = self._hops_n[a]
+        st.pos = pos + 1
+        data = st.data
+        st.est_en_placed_j += data.est_en_layer[m][pos]
+        segs = (*st.closed, Segment(st.open_start, st.pos, a))
         assign = Assignment(m, segs)
         res = data.evaluator.evaluate_assignment(assign)
-        self._cur, self._cur_assign = res, assign
+        st.cur, st.cur_assign = res, assign
         reps = data.evaluator.batches[m] // res.minibatch
-        wref = self._wref
-        for s, st in zip(segs, res.stage_latency_s):
-            busy = st * reps
-            dyn[s.chiplet, 4] = busy / (busy + wref) if wref > 0 else 1.0
+        wref = st.wref_s
+        for s, stage_s in zip(segs, res.stage_latency_s):
+            busy = stage_s * reps
+            dyn[s.chiplet, _LOAD] = busy / (busy + wref) if wref > 0 else 1.0
         cw = data.cum_weight_bytes[m]
-        dyn[a, 8] = min(1.0, (cw[self._pos] - cw[self._open_start]) / self._l2[a])
-        if self._pos == self._stop:
-            self._finish_model()
-        terminated = self._wi >= len(self._plan.windows)
+        dyn[a, _MEMORY] = min(1.0, (cw[st.pos] - cw[st.open_start]) / st.l2_bytes[a])
+        if st.pos == st.stop:
+            self._finish_model(st)
+        terminated = not st.running
         info: dict[str, Any]
         if terminated:
-            self._mask = np.zeros(self.c_max, dtype=bool)
-            self._cur = self._cur_assign = None
-            reward, info = self._finish_episode(self._current_schedule(), self._n_dec, self._n_invalid,
-                                                self.require_paths)
-            info = {"action_mask": self._mask.copy(), "invalid_action": False, **info}
+            st.mask = np.zeros(self.c_max, dtype=bool)
+            st.cur = st.cur_assign = None
+            reward, info = self._finish_episode(self.config.require_paths)
+            info = {"action_mask": st.mask.copy(), "invalid_action": False, **info}
         else:
-            self._update_mask()
-            reward = self.reward_fn(self._reward_input(*self._partial(), self._estimate))
-            info = {"action_mask": self._mask.copy(), "invalid_action": False}
+            self._update_mask(st)
+            reward = self.reward_fn(self._reward_input(*self._partial(st), self._estimate))
+            info = {"action_mask": st.mask.copy(), "invalid_action": False}
         return self._obs(), float(reward), terminated, False, info
 
     # -- episode mechanics -------------------------------------------------------------------------
-    def _begin(self) -> None:
-        data = self._data
-        self._l2 = [0.0] * self.c_max
+    def _begin(self, data, plan) -> ScheduleState:
+        l2 = [0.0] * self.c_max
         for c in range(self.mcm.num_chiplets):
-            self._l2[c] = float(data.mcm.spec_for(data.mcm.dataflows[c]).l2_bytes)
-        self._windows_done: list[Window] = []
-        self._done_lat = 0.0
-        self._done_en = 0.0
-        self._est_en_placed = 0.0
-        self._est_en_total = float(sum(c[-1] for c in data.est_en_cum))
-        self._n_dec = 0
-        self._n_invalid = 0
-        self._final = None
-        self._batch_feat = [min(1.0, float(np.log2(b)) / 8) for b in data.evaluator.batches]
-        self._scn_feat = (min(1.0, data.num_models / 8), float(data.domain == "datacenter"),
-                          self.mcm.num_chiplets / self.c_max, min(1.0, len(self._plan.windows) / 16))
-        self._over = False
-        self._wi = 0
-        self._start_window()
-        self._update_mask()
+            l2[c] = float(data.mcm.spec_for(data.mcm.dataflows[c]).l2_bytes)
+        st = ScheduleState(
+            data=data, plan=plan, mask=np.zeros(self.c_max, dtype=bool), l2_bytes=l2,
+            est_en_total_j=float(sum(c[-1] for c in data.est_en_cum)),
+            batch_feat=[min(1.0, float(np.log2(b)) / 8) for b in data.evaluator.batches],
+            scn_feat=F.scenario_features(data.num_models, data.domain, self.mcm.num_chiplets, self.c_max,
+                                         len(plan.windows)))
+        self._start_window(st)
+        self._update_mask(st)
+        return st
 
-    def _start_window(self) -> None:
-        self._win = self._plan.windows[self._wi]
-        self._wref = self._plan.window_ref_s[self._wi]
-        self._owner = [-1] * self.c_max
-        self._free = self._real.copy()
-        self._free_count = self.mcm.num_chiplets
-        self._dyn = np.zeros((self.c_max, F.CHIPLET_DIM - F.CHIPLET_STATIC), dtype=np.float32)
-        self._dyn[:, 0] = self._free
-        self._win_assign: list[Assignment] = []
-        self._win_lat = 0.0
-        self._win_en = 0.0
-        self._k = 0
-        self._start_model()
+    def _start_window(self, st: ScheduleState) -> None:
+        st.win = st.plan.windows[st.wi]
+        st.wref_s = st.plan.window_ref_s[st.wi]
+        st.owner = [-1] * self.c_max
+        st.free = self._real.copy()
+        st.free_count = self.mcm.num_chiplets
+        st.dyn = np.zeros((self.c_max, len(F.CHIPLET_DYNAMIC_COLUMNS)), dtype=np.float32)
+        st.dyn[:, _FREE] = st.free
+        st.win_assign = []
+        st.win_lat_s = 0.0
+        st.win_en_j = 0.0
+        st.k = 0
+        self._start_model(st)
 
-    def _start_model(self) -> None:
-        self._m, self._start, self._stop = self._win[self._k]
-        self._pos = self._start
-        self._closed: list[Segment] = []
-        self._open_c = -1
-        self._open_start = self._start
-        self._cur: ModelWindowResult | None = None
-        self._cur_assign: Assignment | None = None
-        dyn = self._dyn
-        dyn[:, 2] = np.maximum(dyn[:, 2], dyn[:, 1])  # the previous model's chiplets become "other"
-        dyn[:, 1] = 0.0
-        dyn[:, 3] = 0.0
-        dyn[:, 5] = 0.0
+    def _start_model(self, st: ScheduleState) -> None:
+        st.m, st.start, st.stop = st.win[st.k]
+        st.pos = st.start
+        st.closed = []
+        st.open_c = -1
+        st.open_start = st.start
+        st.cur = None
+        st.cur_assign = None
+        dyn = st.dyn
+        dyn[:, _OTHER] = np.maximum(dyn[:, _OTHER], dyn[:, _THIS])  # the previous model's chiplets become "other"
+        dyn[:, _THIS] = 0.0
+        dyn[:, _OPEN] = 0.0
+        dyn[:, _HOPS] = 0.0
 
-    def _finish_model(self) -> None:
-        res = self._cur
-        self._win_assign.append(self._cur_assign)
-        self._win_lat = max(self._win_lat, res.latency_s)
-        self._win_en += res.energy_j
-        self._k += 1
-        if self._k < len(self._win):
-            self._start_model()
+    def _finish_model(self, st: ScheduleState) -> None:
+        st.finish_model(st.cur_assign, st.cur.latency_s, st.cur.energy_j)
+        if st.k < len(st.win):
+            self._start_model(st)
             return
-        self._windows_done.append(Window(tuple(self._win_assign)))
-        self._done_lat += self._win_lat
-        self._done_en += self._win_en
-        self._wi += 1
-        if self._wi < len(self._plan.windows):
-            self._start_window()
+        st.finish_window()
+        if st.running:
+            self._start_window(st)
         else:
-            self._cur = None
-            self._cur_assign = None
+            st.cur = None
+            st.cur_assign = None
 
-    def _update_mask(self) -> None:
-        after = len(self._win) - self._k - 1
-        if self._free_count - 1 >= after:
-            mask = self._free.copy()
-            if self.require_paths and self._open_c >= 0:
-                mask &= self._adj[self._open_c]
+    def _update_mask(self, st: ScheduleState) -> None:
+        after = len(st.win) - st.k - 1
+        if st.free_count - 1 >= after:
+            mask = st.free.copy()
+            if self.config.require_paths and st.open_c >= 0:
+                mask &= self._adj[st.open_c]
         else:
             mask = np.zeros(self.c_max, dtype=bool)
-        if self._open_c >= 0:
-            mask[self._open_c] = True
-        self._mask = mask
+        if st.open_c >= 0:
+            mask[st.open_c] = True
+        st.mask = mask
 
-    def _partial(self) -> tuple[float, float]:
-        cur = self._cur
+    @staticmethod
+    def _partial(st: ScheduleState) -> tuple[float, float]:
+        cur = st.cur
         if cur is None:
-            return self._done_lat + self._win_lat, self._done_en + self._win_en
-        return (self._done_lat + max(self._win_lat, cur.latency_s),
-                self._done_en + self._win_en + cur.energy_j)
+            return st.done_lat_s + st.win_lat_s, st.done_en_j + st.win_en_j
+        return (st.done_lat_s + max(st.win_lat_s, cur.latency_s),
+                st.done_en_j + st.win_en_j + cur.energy_j)
 
     def _estimate(self) -> tuple[float, float]:
-        plan, data, wi, k = self._plan, self._data, self._wi, self._k
+        st = self._state
+        plan, data, wi, k = st.plan, st.data, st.wi, st.k
         tails = plan.est_tail_max_s[wi]
-        cur = self._cur
+        cur = st.cur
         if cur is None:
-            wl, en_cur = max(self._win_lat, tails[k]), 0.0
+            wl, en_cur = max(st.win_lat_s, tails[k]), 0.0
         else:
-            lat = data.est_lat_cum[self._m]
-            wl = max(self._win_lat, cur.latency_s + (lat[self._stop] - lat[self._pos]), tails[k + 1])
+            lat = data.est_lat_cum[st.m]
+            wl = max(st.win_lat_s, cur.latency_s + (lat[st.stop] - lat[st.pos]), tails[k + 1])
             en_cur = cur.energy_j
-        return (self._done_lat + wl + plan.est_future_s[wi],
-                self._done_en + self._win_en + en_cur + max(0.0, self._est_en_total - self._est_en_placed))
+        return (st.done_lat_s + wl + plan.est_future_s[wi],
+                st.done_en_j + st.win_en_j + en_cur + max(0.0, st.est_en_total_j - st.est_en_placed_j))
 
     def _why_invalid(self, a: int | None) -> str:
+        st = self._state
         wi, m, pos = self.position
         where = f"window {wi}, model {m}, layer {pos}"
         if a is None:
@@ -366,50 +354,55 @@ class ScheduleEnv(ScarEnvBase):
             return f"chiplet {a} out of range 0..{self.c_max - 1}"
         if a >= self.mcm.num_chiplets:
             return f"chiplet {a} is padding (the MCM has {self.mcm.num_chiplets} chiplets)"
-        owner = self._owner[a]
+        owner = st.owner[a]
         if owner >= 0 and owner != m:
             return f"{where}: chiplet {a} already holds model {owner} in this window"
         if owner == m:
             return f"{where}: chiplet {a} holds an earlier segment of this model (segments are contiguous)"
-        after = len(self._win) - self._k - 1
-        if self._free_count - 1 < after:
-            return (f"{where}: a new segment would leave {self._free_count - 1} free chiplets for the {after} "
+        after = len(st.win) - st.k - 1
+        if st.free_count - 1 < after:
+            return (f"{where}: a new segment would leave {st.free_count - 1} free chiplets for the {after} "
                     "model(s) still to come in this window")
-        return f"{where}: chiplet {a} does not neighbour the open segment's chiplet {self._open_c} (require_paths)"
+        return f"{where}: chiplet {a} does not neighbour the open segment's chiplet {st.open_c} (require_paths)"
 
     # -- observation -------------------------------------------------------------------------------
     def _obs(self):
-        dyn, data, plan = self._dyn, self._data, self._plan
-        nw = len(plan.windows)
-        live = self._wi < nw
-        wref = self._wref
+        st = self._state
+        dyn, data, plan = st.dyn, st.data, st.plan
+        wref = st.wref_s
         C = self.mcm.num_chiplets
-        lat, en = self._partial()
-        if live:
-            m, pos = self._m, self._pos
-            dyn[:, 6:8] = data.chip_cost[m][pos]
+        lat, en = self._partial(st)
+        shared = {**st.progress_features(C), **st.scn_feat}
+        if st.running:
+            m, pos = st.m, st.pos
+            dyn[:, _LAYER_COST] = data.chip_cost[m][pos]
             layer = plan.layer_rows[m][pos].copy()
-            cur = self._cur
-            n_win = len(self._win)
-            glob = [
-                self._wi / nw, self._k / n_win, (n_win - self._k - 1) / C, self._free_count / C,
-                (pos - self._start) / (self._stop - self._start), pos / data.layer_counts[m],
-                self._n_dec / plan.num_decisions, (len(self._closed) + (self._open_c >= 0)) / C,
-                lat / (lat + plan.ref_latency_s), en / (en + plan.ref_energy_j),
-                self._win_lat / (self._win_lat + wref) if wref > 0 else 0.0,
-                cur.latency_s / (cur.latency_s + wref) if cur is not None and wref > 0 else 0.0,
-                self._batch_feat[m],
-                cur.minibatch / data.evaluator.batches[m] if cur is not None else 1.0,
-                *self._scn_feat,
-            ]
+            cur = st.cur
+            glob = {
+                **shared,
+                "window_progress": (pos - st.start) / (st.stop - st.start),
+                "model_progress": pos / data.layer_counts[m],
+                "episode_progress": st.n_decisions / plan.num_decisions,
+                "segments": (len(st.closed) + (st.open_c >= 0)) / C,
+                "partial_latency": lat / (lat + plan.ref_latency_s),
+                "partial_energy": en / (en + plan.ref_energy_j),
+                "window_latency": st.win_lat_s / (st.win_lat_s + wref) if wref > 0 else 0.0,
+                "model_latency": cur.latency_s / (cur.latency_s + wref) if cur is not None and wref > 0 else 0.0,
+                "batch": st.batch_feat[m],
+                "minibatch_ratio": cur.minibatch / data.evaluator.batches[m] if cur is not None else 1.0,
+            }
         else:
-            dyn[:, 6:8] = 0.0
+            dyn[:, _LAYER_COST] = 0.0
             layer = np.zeros(F.LAYER_DIM, dtype=np.float32)
-            glob = [1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, lat / (lat + plan.ref_latency_s),
-                    en / (en + plan.ref_energy_j), 0.0, 0.0, 0.0, 1.0, *self._scn_feat]
-        chiplets = np.concatenate((self._ch_static, dyn), axis=1)
-        g = np.array(glob, dtype=np.float32)
-        mask = self._mask.astype(np.int8)
-        if self.flatten:
-            return np.concatenate((mask, chiplets.ravel(), g, layer), dtype=np.float32)
-        return {"action_mask": mask, "chiplets": chiplets, "global": g, "layer": layer}
+            glob = {
+                **shared,
+                "window_progress": 1.0, "model_progress": 1.0, "episode_progress": 1.0, "segments": 0.0,
+                "partial_latency": lat / (lat + plan.ref_latency_s), "partial_energy": en / (en + plan.ref_energy_j),
+                "window_latency": 0.0, "model_latency": 0.0, "batch": 0.0, "minibatch_ratio": 1.0,
+            }
+        chiplets_obs = np.concatenate((self._ch_static, dyn), axis=1)
+        g = F.vector(F.GLOBAL_COLUMNS, glob)
+        mask = st.mask.astype(np.int8)
+        if self.config.flatten:
+            return np.concatenate((mask, chiplets_obs.ravel(), g, layer), dtype=np.float32)
+        return {"action_mask": mask, "chiplets": chiplets_obs, "global": g, "layer": layer}

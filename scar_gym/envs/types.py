@@ -1,10 +1,16 @@
-"""Data the environments precompute once per (scenario, MCM) and per window plan.
+"""The environments' data types (Jumanji's ``types.py``): what is precomputed once, and the state
+of one episode.
 
 :class:`ScenarioData` holds the shared :class:`~scar_gym.evaluator.Evaluator` (cost tables, memo),
 expected per-layer costs, the static observation features and lazily computed reference results.
 :class:`WindowPlan` holds one partition of the scenario into time windows. Both are immutable
 apart from the reference cache and are shared by every episode on the same instance, so a reset
-only picks them from :class:`ContextCache` and resets the episode state.
+only picks them from :class:`ContextCache` and starts a new episode state.
+
+:class:`EpisodeState` is everything that changes during one episode, common to both envs;
+:class:`ScheduleState` (Schedule-v0: one layer per step) and :class:`WindowState` (Window-v0: one
+(window, model) pipeline per step) add their own. An env holds one state object, made on
+``reset``; nothing else about an episode lives on the env.
 """
 
 from __future__ import annotations
@@ -19,16 +25,18 @@ import numpy as np
 
 from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError
-from scar_gym.evaluator import Evaluator, ScheduleResult
+from scar_gym.evaluator import Evaluator, ModelWindowResult, ScheduleResult
+from scar_gym.factory import make_cost_model, make_evaluator
 from scar_gym.hardware import DATAFLOWS, MCM
 from scar_gym.policies.registry import make_policy
 from scar_gym.policies.windows import TimeWindows, expected_layer_costs, mcm_reconfig, split_crowded_windows
-from scar_gym.schedule import Schedule
+from scar_gym.schedule import Assignment, Schedule, Segment, Window
 from scar_gym.envs.generator import Instance, instance_key
 from scar_gym.envs import features as F
 
 #: One window of a plan: ``(model, start, stop)`` per present model, sorted by model index.
 WindowSpec = tuple[tuple[int, int, int], ...]
+_LAYER = F.index_of(F.LAYER_COLUMNS)
 
 @dataclass(eq=False)
 class ScenarioData:
@@ -217,10 +225,10 @@ class WindowPlan:
         for w, ref in zip(windows, refs):
             for m, a, b in w:
                 r = rows[m]
-                r[a, F.LAYER_STATIC] = 1.0
-                r[b - 1, F.LAYER_STATIC + 1] = 1.0
+                r[a, _LAYER["first_in_window"]] = 1.0
+                r[b - 1, _LAYER["last_in_window"]] = 1.0
                 el = np.diff(lat[m][a:b + 1])
-                r[a:b, F.LAYER_STATIC + 2] = el / (el + ref) if ref > 0 else 0.0
+                r[a:b, _LAYER["expected_share"]] = el / (el + ref) if ref > 0 else 0.0
         for r in rows:
             r.setflags(write=False)
         return cls(windows=windows, window_ref_s=tuple(refs), tail_max_s=tuple(tails), future_s=tuple(future),
@@ -236,9 +244,8 @@ class WindowPlan:
 def build_scenario_data(inst: Instance, mcm: MCM, c_max: int, cost_model: CostModel,
                         memo_size: int = 20_000) -> ScenarioData:
     """Build the evaluator and the static features of ``inst`` on ``mcm`` (PEs from the domain)."""
-    mcm_d = mcm.for_domain(inst.domain)
-    models = inst.build_models()
-    ev = Evaluator(models, list(inst.batches), mcm_d, cost_model=cost_model, cache_size=memo_size)
+    ev = make_evaluator(inst, mcm, cost_model=cost_model, memo_size=memo_size)
+    mcm_d = ev.mcm
     exp_lat, exp_en = expected_layer_costs(ev)
     lat_cum = [np.concatenate(([0.0], np.cumsum(x))) for x in exp_lat]
     en_cum = [np.concatenate(([0.0], np.cumsum(x))) for x in exp_en]
@@ -275,7 +282,7 @@ class ContextCache:
         self.mcm = mcm
         self.memo_size = memo_size
         self.c_max = c_max
-        self.cost_model = cost_model or CostModel()
+        self.cost_model = cost_model or make_cost_model()
         self.max_size = max_size
         self._data: OrderedDict[tuple, ScenarioData] = OrderedDict()
 
@@ -293,3 +300,126 @@ class ContextCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+@dataclass(eq=False, slots=True)
+class EpisodeState:
+    """What changes during one episode, in both envs.
+
+    Attributes:
+        data, plan: the scenario's precomputed data and this episode's windows.
+        mask: the current action mask (True = valid).
+        over: the episode has ended (terminated or truncated).
+        final: the complete schedule's result, at the end.
+        n_decisions, n_invalid: accepted decisions and rejected actions so far.
+        windows_done: the finished windows' assignments.
+        done_lat_s, done_en_j: latency and energy of the finished windows.
+        est_en_placed_j, est_en_total_j: the optimistic energy estimate (rewards) of the placed
+            layers and of the whole scenario.
+        wi: the current window (``len(plan.windows)`` at the end); win: its ``(model, start, stop)``
+            rows; wref_s: its expected latency (the observations' scale).
+        k: the current model's slot in the window.
+        win_assign: the current window's finished assignments; win_lat_s, win_en_j: their totals.
+        free_count: chiplets free in the window.
+        dyn: the chiplet rows' dynamic columns (``C_max`` rows; see :mod:`.features`).
+    """
+
+    data: ScenarioData
+    plan: WindowPlan
+    mask: np.ndarray
+    over: bool = False
+    final: ScheduleResult | None = None
+    n_decisions: int = 0
+    n_invalid: int = 0
+    windows_done: list[Window] = field(default_factory=list)
+    done_lat_s: float = 0.0
+    done_en_j: float = 0.0
+    est_en_placed_j: float = 0.0
+    est_en_total_j: float = 0.0
+    wi: int = 0
+    win: WindowSpec = ()
+    wref_s: float = 0.0
+    k: int = 0
+    win_assign: list[Assignment] = field(default_factory=list)
+    win_lat_s: float = 0.0
+    win_en_j: float = 0.0
+    free_count: int = 0
+    dyn: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+
+    @property
+    def running(self) -> bool:
+        """A window is still open (false after the last decision)."""
+        return self.wi < len(self.plan.windows)
+
+    def progress_features(self, num_chiplets: int) -> dict[str, float]:
+        """The global features both envs share about where the episode is (:mod:`.features`)."""
+        if not self.running:
+            return {"window": 1.0, "model_slot": 1.0, "models_after": 0.0, "free_chiplets": 1.0}
+        n_win = len(self.win)
+        return {"window": self.wi / len(self.plan.windows), "model_slot": self.k / n_win,
+                "models_after": (n_win - self.k - 1) / num_chiplets, "free_chiplets": self.free_count / num_chiplets}
+
+    def finish_model(self, assignment: Assignment, latency_s: float, energy_j: float) -> None:
+        """The current model's pipeline in the window is complete: add it to the window's totals and
+        move to the next model slot."""
+        self.win_assign.append(assignment)
+        self.win_lat_s = max(self.win_lat_s, latency_s)
+        self.win_en_j += energy_j
+        self.k += 1
+
+    def finish_window(self) -> None:
+        """Every model of the window is placed: record the window and move to the next one."""
+        self.windows_done.append(Window(tuple(self.win_assign)))
+        self.done_lat_s += self.win_lat_s
+        self.done_en_j += self.win_en_j
+        self.wi += 1
+
+
+@dataclass(eq=False, slots=True)
+class ScheduleState(EpisodeState):
+    """Schedule-v0's episode: the model being placed layer by layer in the current window.
+
+    Attributes:
+        m, start, stop: the current model and its layers ``[start, stop)`` in the window.
+        pos: the next layer to place.
+        closed: the model's finished segments in the window.
+        open_c, open_start: the chiplet and first layer of its open segment (``open_c = -1``: none yet).
+        cur, cur_assign: the model's partial pipeline so far (segments up to ``pos``) and its result.
+        owner: per chiplet, the model holding it in the window (-1: free).
+        free: per chiplet (``C_max``), free in the window.
+        l2_bytes: per chiplet, its L2 size (0 for padding).
+        batch_feat, scn_feat: the episode's constant global features (per-model batch; scenario).
+    """
+
+    m: int = 0
+    start: int = 0
+    stop: int = 0
+    pos: int = 0
+    closed: list[Segment] = field(default_factory=list)
+    open_c: int = -1
+    open_start: int = 0
+    cur: ModelWindowResult | None = None
+    cur_assign: Assignment | None = None
+    owner: list[int] = field(default_factory=list)
+    free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    l2_bytes: list[float] = field(default_factory=list)
+    batch_feat: list[float] = field(default_factory=list)
+    scn_feat: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class WindowState(EpisodeState):
+    """Window-v0's episode: the candidates listed for the current (window, model).
+
+    Attributes:
+        anchors: SCAR's own choice per (window, model), when offered (``anchor=True``).
+        pools: the scenario's candidate pools (a :class:`~scar_gym.envs.candidates.CandidatePools`).
+        taken: bit mask of the chiplets taken in the window.
+        slots: the listed candidates, in slot order; anchor_slot: SCAR's choice's slot, if listed.
+    """
+
+    anchors: dict[tuple[int, int], Any] = field(default_factory=dict)
+    pools: Any = None
+    taken: int = 0
+    slots: list = field(default_factory=list)
+    anchor_slot: int | None = None

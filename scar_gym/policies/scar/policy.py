@@ -25,25 +25,25 @@ evaluator evaluations (memo misses) and the wall time.
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import OBJECTIVES, Evaluator, objective_value
 from scar_gym.policies.base import Policy
-from scar_gym.policies.scar.prov import all_provisions, expected_objective, provision
-from scar_gym.policies.scar.sched import ModelOptions, probe_class_sequences
+from scar_gym.policies.scar.prov import all_provisions
+from scar_gym.policies.scar.sched import ModelOptions
 from scar_gym.policies.scar.search import (CandidateCache, WindowSolution, evolutionary_search, exhaustive_search,
                                            window_objective)
-from scar_gym.policies.scar.seg import SegmentScorer, best_per_segment_count, candidate_cuts, top_k
+from scar_gym.policies.scar.steps import LARGE_MCM_CHIPLETS, PROV_METRICS, WindowSteps, allocation_caps, prov_weight
 from scar_gym.policies.windows import (WindowRanges, expected_layer_costs, first_fit_windows, periodic_boundaries,
                                        split_crowded_windows)
 from scar_gym.schedule import Schedule, Window
 
 PROV_MODES = ("rule", "exhaustive")
 SEARCH_MODES = ("auto", "exhaustive", "evolutionary")
-PROV_METRICS = ("objective", "latency", "energy", "geomean")
 
 
 def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generator, jitter: float = 0.5) -> np.ndarray:
@@ -57,10 +57,11 @@ def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generato
     return b
 
 
-class ScarPolicy(Policy):
-    """SCAR (Odema et al., MICRO 2024); see the module docstring.
+@dataclass(frozen=True)
+class ScarOptions:
+    """The SCAR policy's options (validated); ``asdict`` of them is ``Schedule.meta["params"]``.
 
-    Args:
+    Attributes:
         objective: ``edp``, ``latency`` or ``energy``; ``None`` uses the evaluator's.
         n_splits: window boundaries (``n_splits + 1`` windows).
         k: segmentation candidates kept per model and window (heuristic 1).
@@ -88,76 +89,81 @@ class ScarPolicy(Policy):
             with fallbacks, at the time of writing).
     """
 
-    name = "scar"
+    objective: str | None = None
+    n_splits: int = 4
+    k: int = 3
+    prov: str = "rule"
+    search: str = "auto"
+    boundary_candidates: int = 3
+    population: int = 10
+    generations: int = 4
+    node_cap: int | None = None
+    refine: bool = True
+    seg_limit: int = 2000
+    seg_radius: int = 2
+    max_probes: int = 24
+    exhaustive_max_chiplets: int = LARGE_MCM_CHIPLETS
+    max_nodes: int = 2_000_000
+    boundaries: tuple[float, ...] | None = None
+    jitter: float = 0.5
+    prov_metric: str = "objective"
+    fallbacks: bool = True
 
-    def __init__(self, objective: str | None = None, n_splits: int = 4, k: int = 3, prov: str = "rule",
-                 search: str = "auto", boundary_candidates: int = 3, population: int = 10, generations: int = 4,
-                 node_cap: int | None = None, refine: bool = True, seg_limit: int = 2000, seg_radius: int = 2,
-                 max_probes: int = 24, exhaustive_max_chiplets: int = 16, max_nodes: int = 2_000_000,
-                 boundaries: Sequence[float] | None = None, jitter: float = 0.5, prov_metric: str = "objective",
-                 fallbacks: bool = True):
-        if objective is not None and objective not in OBJECTIVES:
-            raise ConfigError("objective", f"unknown objective {objective!r}", f"use one of {', '.join(OBJECTIVES)}")
-        if not isinstance(n_splits, int) or n_splits < 0:
-            raise ConfigError("n_splits", f"must be an integer >= 0, got {n_splits!r}", "use e.g. 4")
-        for name, v in (("k", k), ("boundary_candidates", boundary_candidates), ("population", population),
-                        ("seg_limit", seg_limit), ("max_probes", max_probes)):
+    def __post_init__(self) -> None:
+        if self.objective is not None and self.objective not in OBJECTIVES:
+            raise ConfigError("objective", f"unknown objective {self.objective!r}",
+                              f"use one of {', '.join(OBJECTIVES)}")
+        if not isinstance(self.n_splits, int) or self.n_splits < 0:
+            raise ConfigError("n_splits", f"must be an integer >= 0, got {self.n_splits!r}", "use e.g. 4")
+        for name in ("k", "boundary_candidates", "population", "seg_limit", "max_probes"):
+            v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ConfigError(name, f"must be an integer >= 1, got {v!r}", "")
-        if not isinstance(generations, int) or generations < 0:
-            raise ConfigError("generations", f"must be an integer >= 0, got {generations!r}", "")
-        if node_cap is not None and (not isinstance(node_cap, int) or node_cap < 1):
-            raise ConfigError("node_cap", f"must be an integer >= 1 or None, got {node_cap!r}", "")
-        if prov not in PROV_MODES:
-            raise ConfigError("prov", f"unknown mode {prov!r}", f"use one of {', '.join(PROV_MODES)}")
-        if search not in SEARCH_MODES:
-            raise ConfigError("search", f"unknown mode {search!r}", f"use one of {', '.join(SEARCH_MODES)}")
-        self.objective = objective
-        self.n_splits = n_splits
-        self.k = k
-        self.prov = prov
-        self.search = search
-        self.boundary_candidates = boundary_candidates
-        self.population = population
-        self.generations = generations
-        self.node_cap = node_cap
-        self.refine = refine
-        self.seg_limit = seg_limit
-        self.seg_radius = seg_radius
-        self.max_probes = max_probes
-        self.exhaustive_max_chiplets = exhaustive_max_chiplets
-        self.max_nodes = max_nodes
-        self.boundaries = None if boundaries is None else tuple(float(b) for b in boundaries)
-        self.jitter = jitter
-        if prov_metric not in PROV_METRICS:
-            raise ConfigError("prov_metric", f"unknown metric {prov_metric!r}", f"use one of {', '.join(PROV_METRICS)}")
-        self.prov_metric = prov_metric
-        self.fallbacks = fallbacks
+        if not isinstance(self.generations, int) or self.generations < 0:
+            raise ConfigError("generations", f"must be an integer >= 0, got {self.generations!r}", "")
+        if self.node_cap is not None and (not isinstance(self.node_cap, int) or self.node_cap < 1):
+            raise ConfigError("node_cap", f"must be an integer >= 1 or None, got {self.node_cap!r}", "")
+        if self.prov not in PROV_MODES:
+            raise ConfigError("prov", f"unknown mode {self.prov!r}", f"use one of {', '.join(PROV_MODES)}")
+        if self.search not in SEARCH_MODES:
+            raise ConfigError("search", f"unknown mode {self.search!r}", f"use one of {', '.join(SEARCH_MODES)}")
+        if self.boundaries is not None:
+            object.__setattr__(self, "boundaries", tuple(float(b) for b in self.boundaries))
+        if self.prov_metric not in PROV_METRICS:
+            raise ConfigError("prov_metric", f"unknown metric {self.prov_metric!r}",
+                              f"use one of {', '.join(PROV_METRICS)}")
 
-    def params(self) -> dict[str, Any]:
-        return {"objective": self.objective, "n_splits": self.n_splits, "k": self.k, "prov": self.prov,
-                "search": self.search, "boundary_candidates": self.boundary_candidates,
-                "population": self.population, "generations": self.generations, "node_cap": self.node_cap,
-                "refine": self.refine, "seg_limit": self.seg_limit, "seg_radius": self.seg_radius,
-                "max_probes": self.max_probes, "boundaries": self.boundaries, "prov_metric": self.prov_metric,
-                "fallbacks": self.fallbacks}
+
+class ScarPolicy(Policy):
+    """SCAR (Odema et al., MICRO 2024); see the module docstring.
+
+    ``ScarPolicy(**options)`` or ``ScarPolicy(ScarOptions(...), **overrides)``; the options are the
+    fields of :class:`ScarOptions` (unknown names are rejected by name), held as ``self.options``.
+    """
+
+    name = "scar"
+    Options = ScarOptions
+
+    def __init__(self, options: ScarOptions | None = None, /, **overrides: Any):
+        self.options: ScarOptions = self.make_options(options, overrides)
 
     # -- entry point ---------------------------------------------------------------------------
     def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
         t0 = time.perf_counter()
         ev0 = evaluator.num_evaluations
-        run = _ScarRun(self, evaluator, seed)
+        o = self.options
+        run = _ScarRun(o, evaluator, seed)
         lat, _ = run.e_lat, run.e_en
         horizon = max(float(np.sum(x)) for x in lat)
         rng = np.random.default_rng(seed if seed is not None else 0)
-        if self.boundaries is not None:
-            sets = [np.asarray(self.boundaries)]
+        if o.boundaries is not None:
+            sets = [np.asarray(o.boundaries)]
         else:
-            sets = [periodic_boundaries(horizon, self.n_splits)]
-            for _ in range(self.boundary_candidates - 1):
-                if self.n_splits == 0:
+            sets = [periodic_boundaries(horizon, o.n_splits)]
+            for _ in range(o.boundary_candidates - 1):
+                if o.n_splits == 0:
                     break
-                sets.append(jittered_boundaries(horizon, self.n_splits, rng, self.jitter))
+                sets.append(jittered_boundaries(horizon, o.n_splits, rng, o.jitter))
         best = None
         tried = []
         for b in sets:
@@ -182,59 +188,37 @@ class ScarPolicy(Policy):
 class _ScarRun:
     """State of one ``ScarPolicy.schedule`` call (caches shared across boundary candidates)."""
 
-    def __init__(self, policy: ScarPolicy, evaluator: Evaluator, seed: int | None):
-        self.p = policy
+    def __init__(self, options: ScarOptions, evaluator: Evaluator, seed: int | None):
+        self.p = options
         self.ev = evaluator
         self.mcm = evaluator.mcm
-        self.objective = policy.objective or evaluator.objective
+        self.objective = options.objective or evaluator.objective
         self.e_lat, self.e_en = expected_layer_costs(evaluator)
         self.cand_cache = CandidateCache(evaluator)
-        self._seg_cache: dict[tuple, tuple] = {}
-        self._probes: dict[int, list] = {}
-        self.use_exhaustive = (policy.search == "exhaustive" or
-                               (policy.search == "auto" and self.mcm.num_chiplets <= policy.exhaustive_max_chiplets))
+        self.steps = WindowSteps(evaluator, self.objective, options.k, options.seg_limit, options.seg_radius,
+                                 options.max_probes)
+        self._seg_cache: dict[tuple, ModelOptions] = {}
+        self.use_exhaustive = (options.search == "exhaustive" or
+                               (options.search == "auto" and self.mcm.num_chiplets <= options.exhaustive_max_chiplets))
         self.seed = seed
-        # Per-class latency of every layer at the full batch (cost vectors for balanced cuts).
-        self.class_lat = []
-        for t, b in zip(evaluator.tables, evaluator.batches):
-            self.class_lat.append(t.latency_s[:, t.batch_index(b), :])
-
-    def probes(self, s: int) -> list:
-        if s not in self._probes:
-            big = self.mcm.num_chiplets > 16
-            self._probes[s] = probe_class_sequences(self.mcm, s, self.p.max_probes, limit_per_root=20 if big else 200)
-        return self._probes[s]
 
     def options(self, m: int, lo: int, hi: int, n_nodes: int) -> ModelOptions:
+        """SEG for the model's ``n_nodes`` chiplets: its top-k and fallbacks, for the search."""
         key = (m, lo, hi, n_nodes)
         if key not in self._seg_cache:
-            vectors = [self.e_lat[m][lo:hi]] + [row[lo:hi] for row in self.class_lat[m]]
-            cuts = candidate_cuts(lo, hi, n_nodes, vectors, self.p.seg_limit, self.p.seg_radius)
-            scorer = SegmentScorer(self.ev, m, lo, hi, self.objective)
-            scored = scorer.score(cuts, {s: self.probes(s) for s in cuts})
-            best = top_k(scored, self.p.k)
-            fallbacks = best_per_segment_count(scored)
-            probes = {c.cuts: c.probe for c in list(best) + list(fallbacks.values())}
-            self._seg_cache[key] = ModelOptions(m, lo, hi, tuple(c.cuts for c in best),
-                                                tuple(fallbacks[s].cuts for s in sorted(fallbacks)), probes)
+            choice = self.steps.seg(m, lo, hi, n_nodes, n_nodes, self.e_lat[m][lo:hi])
+            probes = {c.cuts: c.probe for c in list(choice.top) + list(choice.fallbacks.values())}
+            self._seg_cache[key] = ModelOptions(m, lo, hi, tuple(c.cuts for c in choice.top), choice.fallback_cuts(),
+                                                probes)
         return self._seg_cache[key]
 
     def allocations(self, win: WindowRanges) -> list[tuple[int, ...]]:
-        models = list(win)
-        caps = [min(hi - lo, self.p.node_cap or self.mcm.num_chiplets) for lo, hi in win.values()]
+        caps = allocation_caps(list(win.values()), self.mcm.num_chiplets, self.p.node_cap)
         if self.p.prov == "exhaustive":
-            return list(all_provisions(len(models), self.mcm.num_chiplets, caps))
-        metric = self.p.prov_metric
-        weights = []
-        for m, (lo, hi) in win.items():
-            el, ee = float(np.sum(self.e_lat[m][lo:hi])), float(np.sum(self.e_en[m][lo:hi]))
-            if metric == "objective":
-                weights.append(expected_objective(self.objective, el, ee))
-            elif metric == "geomean":
-                weights.append(float(np.sqrt(el * ee)))
-            else:
-                weights.append(expected_objective(metric, el, ee))
-        return [provision(weights, self.mcm.num_chiplets, caps)]
+            return list(all_provisions(len(win), self.mcm.num_chiplets, caps))
+        weights = [prov_weight(self.p.prov_metric, self.objective, float(np.sum(self.e_lat[m][lo:hi])),
+                               float(np.sum(self.e_en[m][lo:hi]))) for m, (lo, hi) in win.items()]
+        return [self.steps.allocation(weights, caps)]
 
     def solve_window(self, win: WindowRanges, l0: float, e0: float, rng_seed: int) -> tuple[WindowSolution, tuple]:
         f = window_objective(self.objective, l0, e0)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from scar_gym.errors import ConfigError
-from scar_gym.evaluator import Evaluator, objective_value
+from scar_gym.evaluator import DEFAULT_MEMO_SIZE, Evaluator, objective_value
 from scar_gym.policies.base import Policy
 from scar_gym.policies.search.genome import Genome, SearchSpace, window_ranges
 from scar_gym.policies.search.scoring import BUDGET_UNITS, Scorer
@@ -170,11 +170,10 @@ class SearchPolicy(Policy):
         """SCAR's schedule and the evaluations it spent. SCAR runs on a private fresh evaluator (same
         models, MCM and cost tables), so its count -- memo misses -- is the number of distinct
         assignments it scored, whatever the shared evaluator's memo already holds."""
-        from scar_gym.policies.registry import make_policy
+        from scar_gym.policies.scar.policy import ScarPolicy  # not via the registry, which names this module
 
-        private = Evaluator(evaluator.models, evaluator.batches, evaluator.mcm, cost_model=evaluator.cost_model,
-                            objective=evaluator.objective)
-        scar = make_policy("scar", n_splits=self.n_splits, objective=objective)
+        private = evaluator.fresh(cache_size=DEFAULT_MEMO_SIZE)
+        scar = ScarPolicy(n_splits=self.n_splits, objective=objective)
         sched = scar.schedule(private, seed=0)  # SCAR's default run, whatever the search's seed
         return sched, int(private.num_evaluations)
 

@@ -1,20 +1,21 @@
-"""window-ls: the agents' rollout search with no learned prior (torch-free)."""
+"""scar_gym.envs.rollout_search: window-ls, the agents' rollout search with no learned prior (torch-free)."""
 
 from __future__ import annotations
 
 import pytest
 
+from scar_gym.envs.features import WINDOW_GLOBAL_COLUMNS
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
+from scar_gym.factory import make_evaluator
 from scar_gym.policies.registry import make_policy
 from scar_gym.presets import load_mcm
-from scar_gym.scenarios import load_scenario
 
 MCM = load_mcm("het-sides-3x3")
 
 
 def _ev(sc: str) -> Evaluator:
-    return Evaluator.from_scenario(load_scenario(sc), MCM)
+    return make_evaluator(sc, MCM)
 
 
 @pytest.mark.parametrize("sc", ["sc4", "sc7"])
@@ -44,3 +45,19 @@ def test_bad_settings_name_the_field():
         assert e.value.field == field
     with pytest.raises(ConfigError, match="relocate"):
         make_policy("window-ls", relocate=-1).schedule(_ev("sc8"))
+
+
+def test_the_env_takes_the_domain_from_the_evaluator_not_the_pe_count():
+    """An MCM with its own PE count (1024: neither domain's) keeps an AR/VR scenario AR/VR."""
+    ev = make_evaluator("sc7", MCM.with_pes(1024))
+    env = make_policy("window-ls").make_env(ev)
+    obs, _ = env.reset(seed=0)
+    assert env.scenario_data.domain == "arvr" and env.evaluator.mcm.pes == 1024
+    assert obs["global"][WINDOW_GLOBAL_COLUMNS.index("datacenter")] == 0.0
+
+
+def test_an_evaluator_without_a_domain_is_refused_by_name():
+    ev = _ev("sc1")
+    bare = Evaluator(ev.models, ev.batches, ev.mcm)
+    with pytest.raises(ConfigError, match="evaluator.domain: unknown"):
+        make_policy("window-ls").schedule(bare)

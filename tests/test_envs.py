@@ -455,10 +455,11 @@ def test_relocation_keeps_segmentation_and_classes_on_free_chiplets():
     env.step(0)  # d2go takes SCAR's chiplet
     env.step(0)  # planercnn takes SCAR's four
     u = env.unwrapped
-    taken = u._taken
-    pool = u._pools.pool(u._win, u._k)
-    room = u._free_count - (len(u._win) - u._k - 1)
-    moved = u._pools.relocated(u._win, u._k, taken, room, 24)
+    st = u._state
+    taken = st.taken
+    pool = st.pools.pool(st.win, st.k)
+    room = st.free_count - (len(st.win) - st.k - 1)
+    moved = st.pools.relocated(st.win, st.k, taken, room, 24)
     assert moved, "SCAR's heavy model blocks every multi-chiplet path of the next model"
     cls = u.mcm.class_of
     blocked = {tuple((s.start, s.stop) for s in c.assignment.segments): c for c in pool if c.mask & taken}

@@ -1,5 +1,8 @@
 """Schedulers that roll out a ``ScarGym`` env with a prior over actions, then search around the best rollout.
 
+They live beside the environments they drive (a policy in :mod:`scar_gym.policies` never builds an
+env): the env is made on the evaluator's own models, batches, MCM, cost tables and domain.
+
 :class:`RolloutSearchPolicy` is the inference engine of the learned agents
 (:class:`agents.policy.PPOPolicy`, whose prior is the trained network) and of ``window-ls``
 (:class:`WindowSearchPolicy`, whose prior is the env's own slot order, i.e. no learning: it
@@ -32,24 +35,17 @@ from typing import Any
 
 import numpy as np
 
+import gymnasium as gym
+
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator, ScheduleResult
 from scar_gym.policies.base import Policy
+from scar_gym.scenarios import ModelSet
 from scar_gym.schedule import Schedule
 
 IMPROVE_MODES = ("local", "sample")
 #: Reward of the env at inference: needs no reference policy, so no extra SCAR/Standalone run.
 INFERENCE_REWARD = "edp"
-
-
-def domain_of(evaluator: Evaluator) -> str:
-    from scar_gym.hardware import DOMAIN_PES
-
-    pes = evaluator.mcm.classes[0].num_pes
-    for d, n in DOMAIN_PES.items():
-        if n == pes:
-            return d
-    return "datacenter"
 
 
 @dataclass
@@ -103,15 +99,14 @@ class RolloutSearchPolicy(Policy):
     @staticmethod
     def env_for(evaluator: Evaluator, env_id: str, **kwargs: Any):
         """``gym.make(env_id)`` on the evaluator's instance, with the inference reward, unwrapped."""
-        import gymnasium as gym
-
-        from scar_gym.envs.generator import ModelSet
-
+        if evaluator.domain is None:
+            raise ConfigError("evaluator.domain", "unknown: the evaluator was built from bare models",
+                              "build it with scar_gym.factory.make_evaluator (or pass domain= to Evaluator)")
         kw = dict(kwargs)
         kw.update(mcm=evaluator.mcm, reward=INFERENCE_REWARD, reference=None, cost_model=evaluator.cost_model,
                   invalid_action="raise")
         inst = ModelSet(id="policy-input", models=tuple(evaluator.models), batches=tuple(evaluator.batches),
-                        domain=domain_of(evaluator))
+                        domain=evaluator.domain)
         return gym.make(env_id, scenario=inst, disable_env_checker=True, **kw).unwrapped
 
     def _rollout(self, env, prefix: Sequence[int] = (), rng: np.random.Generator | None = None,
@@ -235,6 +230,8 @@ class WindowSearchPolicy(RolloutSearchPolicy):
     """
 
     name = "window-ls"
+    description = ("SCAR improved by one-decision changes in ScarGym/Window-v0 "
+                   "(the agents' search, no learned prior)")
 
     def __init__(self, samples: int = 8, improve: str = "local", relocate: int = 24, k_max: int = 16):
         super().__init__(samples, improve)

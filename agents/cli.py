@@ -1,5 +1,8 @@
 """``scar-gym train CONFIG [--set k=v ...] [--seed N] [--run-dir DIR] [--resume CKPT]``: MaskablePPO training.
 
+The sub-command is agents' own: :func:`register` is found by ``scar_gym.cli`` through the
+``scar_gym.commands`` entry point (``pyproject.toml``), so the library never imports ``agents``.
+
 CONFIG is a YAML file or the stem of one in ``configs/train/`` (see :mod:`agents.config` for the
 keys). The run directory (default ``runs/ppo_mask/<Env>_<name>_s<seed>/``) gets the resolved
 config, command line, versions, TensorBoard and CSV logs, evaluations on the held-out scenarios,

@@ -1,0 +1,160 @@
+"""The environments' options as validated dataclasses.
+
+``ScheduleEnv(scenario, mcm, **options)`` and ``WindowEnv(scenario, mcm, **options)`` (and
+``gym.make(id, **options)``) turn their keyword options into a :class:`ScheduleConfig` /
+:class:`WindowConfig`. An unknown option is one :class:`~scar_gym.errors.ConfigError` naming it and
+the options the env takes (a typo in a training config's ``env_kwargs`` reads
+``env_kwargs.reward_mode: unknown option of ScarGym/Window-v0 ...``), and every value is checked
+before any scenario is loaded. ``scenario``, ``mcm`` and ``cost_model`` stay constructor arguments:
+they are objects (or names of objects) the env resolves, not options.
+
+The fields are documented in the env docstrings (``## Arguments``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from scar_gym.errors import ConfigError
+from scar_gym.rewards import make_reward
+
+INVALID_ACTION_MODES = ("penalize", "raise")
+RENDER_MODES = ("ansi", "rgb_array")
+#: Window-v0's named window modes (besides explicit windows).
+WINDOW_MODES = ("scar", "reconfig")
+
+C = TypeVar("C", bound="EnvConfig")
+
+
+def _int(value: Any, field: str, lo: int, fix: str, none_ok: bool = False) -> None:
+    if value is None and none_ok:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
+        more = " or None" if none_ok else ""
+        raise ConfigError(field, f"expected an integer >= {lo}{more}, got {value!r}", fix)
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Options both environments take (defaults: Schedule-v0's)."""
+
+    reward: str = "edp_log_ratio_shaped"
+    reference: str | None = "standalone"
+    n_splits: int = 4
+    windows: Any = None
+    max_chiplets: int | None = None
+    flatten: bool = False
+    invalid_action: str = "penalize"
+    invalid_penalty: float = -1.0
+    max_invalid: int | None = 1000
+    generator_kwargs: dict | None = None
+    render_mode: str | None = None
+    cache_size: int = 64
+    memo_size: int = 20_000
+
+    #: The env id named in errors.
+    env_id = "ScarGym env"
+
+    def __post_init__(self) -> None:
+        if self.invalid_action not in INVALID_ACTION_MODES:
+            raise ConfigError("invalid_action", f"unknown mode {self.invalid_action!r}",
+                              f"use one of {', '.join(INVALID_ACTION_MODES)}")
+        if self.render_mode is not None and self.render_mode not in RENDER_MODES:
+            raise ConfigError("render_mode", f"unknown mode {self.render_mode!r}", "use 'ansi', 'rgb_array' or None")
+        _int(self.max_invalid, "max_invalid", 1, "use e.g. 1000", none_ok=True)
+        _int(self.max_chiplets, "max_chiplets", 1, "use the largest MCM's chiplet count", none_ok=True)
+        if make_reward(self.reward).needs_reference and self.reference is None:
+            raise ConfigError("reference", f"reward {self.reward!r} needs a reference policy", "give e.g. 'standalone'")
+
+    @classmethod
+    def options(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def build(cls: type[C], options: Mapping[str, Any], base: C | None = None, where: str = "",
+              file: str | None = None) -> C:
+        """``base`` (default: all defaults) with ``options`` applied; an unknown option is a
+        :class:`ConfigError` naming it (prefixed by ``where``, e.g. ``env_kwargs.``), a close
+        match and every option of the env."""
+        known = cls.options()
+        for key in map(str, options):
+            if key not in known:
+                # a known option the key extends or abbreviates (reward_mode -> reward) first, then spelling
+                near = [k for k in known if key.startswith(f"{k}_") or (len(key) > 2 and k.startswith(key))] or \
+                    difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                raise ConfigError(f"{where}{key}", f"unknown option of {cls.env_id}",
+                                  f"{hint}options: {', '.join(known)}", file)
+        if base is not None and not isinstance(base, cls):
+            raise ConfigError(f"{where}config", f"expected a {cls.__name__}, got {type(base).__name__}",
+                              f"build it with {cls.__name__}(...)", file)
+        try:
+            return dataclasses.replace(base, **options) if base is not None else cls(**options)
+        except ConfigError as e:
+            if where or file:
+                raise ConfigError(f"{where}{e.field}", e.problem, e.fix, file or e.file) from None
+            raise
+
+
+@dataclass(frozen=True)
+class ScheduleConfig(EnvConfig):
+    """``ScarGym/Schedule-v0``'s options."""
+
+    require_paths: bool = False
+
+    env_id = "ScarGym/Schedule-v0"
+
+
+@dataclass(frozen=True)
+class WindowConfig(EnvConfig):
+    """``ScarGym/Window-v0``'s options (other defaults: SCAR is the reference and gives the windows)."""
+
+    reference: str | None = "scar"
+    windows: Any = "scar"
+    memo_size: int = 200_000
+    k_max: int = 16
+    anchor: bool = True
+    k: int = 3
+    per_signature: int = 2
+    relocate: int = 0
+
+    env_id = "ScarGym/Window-v0"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.k_max, int) or self.k_max < 1:
+            raise ConfigError("k_max", f"expected an integer >= 1, got {self.k_max!r}", "use e.g. 16")
+        if self.anchor and self.windows != "scar":
+            raise ConfigError("anchor", "SCAR's choice exists only on SCAR's windows",
+                              "use windows='scar' or anchor=False")
+        _int(self.relocate, "relocate", 0, "use 0 (off) or e.g. 24")
+        if isinstance(self.windows, str) and self.windows not in WINDOW_MODES:
+            raise ConfigError("windows", f"unknown mode {self.windows!r}", f"use {', '.join(WINDOW_MODES)} or a list")
+
+
+#: Entry point (as registered) -> its config class, for checking ``env_kwargs`` before ``gym.make``.
+CONFIGS: dict[str, type[EnvConfig]] = {
+    "scar_gym.envs.schedule_env:ScheduleEnv": ScheduleConfig,
+    "scar_gym.envs.window_env:WindowEnv": WindowConfig,
+}
+#: What an env takes besides its options.
+ENV_ARGUMENTS = ("scenario", "mcm", "cost_model", "config")
+
+
+def check_env_kwargs(env_id: str, kwargs: Mapping[str, Any], where: str = "env_kwargs.",
+                     file: str | None = None) -> None:
+    """Raise a :class:`ConfigError` naming the key if ``kwargs`` would not build ``env_id``
+    (``"scar_gym:ScarGym/Window-v0"`` or ``"ScarGym/Window-v0"``); ids of other packages pass."""
+    import gymnasium
+
+    import scar_gym  # noqa: F401  (registers the ids)
+
+    spec = gymnasium.registry.get(env_id.split(":", 1)[-1])
+    cls = CONFIGS.get(spec.entry_point) if spec is not None and isinstance(spec.entry_point, str) else None
+    if cls is None:
+        return
+    cls.build({k: v for k, v in {**spec.kwargs, **kwargs}.items() if k not in ENV_ARGUMENTS}, where=where, file=file)
