@@ -5,9 +5,11 @@ A preset fills in what an MCM leaves unset; a value written in the MCM (``chiple
 every cost-table cache records the preset (:meth:`CostPreset.to_dict`), so numbers made under
 different presets are never mixed.
 
-* ``paper`` (the default): MAESTRO's mappings and energy units, with the off-chip bandwidth that
-  best reproduces the paper's Tables IV and V, chosen once for every scenario, model and
-  chiplet; how it was chosen is written in ``results/README.md`` (section "The paper preset").
+* ``paper`` (the default): MAESTRO's mappings with the off-chip bandwidth (224 elements per cycle
+  per chiplet) and energy constants (the Eyeriss relative table at 0.01 pJ per unit) that best
+  reproduce the paper's Tables IV and V, chosen once for every scenario, model and chiplet on a
+  160-point grid (``scripts/calibrate_paper_preset.py``, ``results/calibration/grid.csv``); the
+  fit is written up in ``results/README.md`` (section "The paper preset").
 * ``maestro``: MAESTRO's mappings and energy units at the MCM's own bandwidths; anything unset is
   unconstrained (MAESTRO's ``noc_bw 1000 / offchip_bw 70000`` reference configuration).
 * ``legacy``: the project's first model (:mod:`scar_gym.costmodel.dataflow`), for results made
@@ -64,11 +66,12 @@ class CostPreset:
                        offchip_bw=self.offchip_bw if offchip_bw is None else offchip_bw)
 
 
-#: Off-chip elements per cycle per chiplet of the ``paper`` preset (see results/README.md).
-PAPER_OFFCHIP_BW = 256.0
+#: Off-chip elements per cycle per chiplet of the ``paper`` preset, fitted with its energy constants
+#: (the ``paper`` energy preset) by scripts/calibrate_paper_preset.py; results/README.md has the fit.
+PAPER_OFFCHIP_BW = 224.0
 
 COST_PRESETS: dict[str, CostPreset] = {
-    "paper": CostPreset("paper", offchip_bw=PAPER_OFFCHIP_BW),
+    "paper": CostPreset("paper", energy="paper", offchip_bw=PAPER_OFFCHIP_BW),
     "maestro": CostPreset("maestro"),
     "legacy": CostPreset("legacy", template="legacy"),
 }
