@@ -26,19 +26,20 @@ from agents.envs import ScenarioFeeder, check_held_out, make_vec
 from agents.rundir import default_run_dir, write_run_metadata
 
 
-def reference_edp(scenario: Any, mcm_name: str, cache: dict[str, float] | None = None,
-                  policy: str = "scar") -> float:
-    """EDP of ``policy`` (SCAR by default) on ``scenario`` (memoised in ``cache`` by scenario id)."""
-    sid = scenario.id
-    if cache is not None and sid in cache:
-        return cache[sid]
+def reference_edp(scenario: Any, mcm_name: str, cache: dict[tuple, float] | None = None,
+                  policy: str = "scar", cost_preset: str | None = None) -> float:
+    """EDP of ``policy`` (SCAR by default) on ``scenario`` under ``cost_preset`` (the default preset
+    for ``None``), memoised in ``cache`` by (scenario id, cost preset)."""
+    key = (scenario.id, cost_preset)
+    if cache is not None and key in cache:
+        return cache[key]
     from scar_gym.factory import make_evaluator
     from scar_gym.policies.registry import make_policy
 
-    ev = make_evaluator(scenario, mcm_name)
+    ev = make_evaluator(scenario, mcm_name, preset=cost_preset)
     edp = ev.evaluate(make_policy(policy).schedule(ev, seed=0)).edp_js
     if cache is not None:
-        cache[sid] = edp
+        cache[key] = edp
     return edp
 
 
@@ -59,7 +60,7 @@ def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_n
 
         def __init__(self):
             super().__init__()
-            self.ref: dict[str, float] = {}
+            self.ref: dict[tuple, float] = {}
             self.path = run_dir / "eval" / "edp_vs_ref.csv"
             self.feeder = _feeder(eval_env)
             self.by_id = {s.id: s for s in self.feeder.scenarios.all()}
@@ -70,7 +71,8 @@ def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_n
             for sid, info in done:
                 if "edp_js" not in info or sid not in self.by_id:
                     continue
-                ratios[sid] = info["edp_js"] / reference_edp(self.by_id[sid], mcm_name, self.ref, cfg.eval.reference)
+                ratios[sid] = info["edp_js"] / reference_edp(self.by_id[sid], mcm_name, self.ref, cfg.eval.reference,
+                                                             cfg.env_kwargs.get("cost_preset"))
             if not ratios:
                 return True
             geo = math.exp(sum(math.log(r) for r in ratios.values()) / len(ratios))
@@ -143,9 +145,12 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     model.learn(total_timesteps=max(remaining, 0), callback=callbacks, progress_bar=cfg.progress_bar,
                 reset_num_timesteps=resume is None)
     model.save(str(run_dir / "final_model.zip"))
+    from scar_gym.factory import make_cost_model
+
     (run_dir / "train_summary.json").write_text(json.dumps(
         {"timesteps": int(model.num_timesteps), "wall_s": round(time.time() - t0, 2),
-         "resumed_from": str(resume) if resume else None}, indent=1) + "\n")
+         "resumed_from": str(resume) if resume else None,
+         "cost_model": make_cost_model(preset=cfg.env_kwargs.get("cost_preset")).describe()}, indent=1) + "\n")
     venv.close()
     eval_env.close()
     return run_dir

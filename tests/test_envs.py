@@ -16,7 +16,8 @@ from scar_gym.envs import ModelSet, ScheduleEnv, ToyGenerator
 from scar_gym.envs.adapters import PolicyAgent, RandomMaskedAgent, ScheduleFollower, run_episode
 from scar_gym.envs.types import split_overfull
 from scar_gym.envs.window_env import WindowEnv
-from scar_gym.errors import ConfigError, InvalidActionError, ScarGymError
+from scar_gym.errors import ConfigError, InvalidActionError, ScarGymError, UnknownNameError
+from scar_gym.factory import make_cost_model
 from scar_gym.hardware import MCM
 from scar_gym.registration import ENV_IDS, register_envs
 from scar_gym.rewards import REWARD_NAMES
@@ -495,3 +496,17 @@ def test_relocate_zero_is_the_plain_env_and_bad_values_are_rejected():
     for bad in (-1, 2.5, True):
         with pytest.raises(ConfigError, match="relocate"):
             WindowEnv(TOYS[2], "het-sides-3x3", relocate=bad)
+
+
+def test_cost_preset_option_chooses_the_per_layer_costs():
+    paper = ScheduleEnv("sc9", "het-sides-3x3")
+    maestro = ScheduleEnv("sc9", "het-sides-3x3", cost_preset="maestro")
+    for env in (paper, maestro):
+        env.reset(seed=0)
+    assert paper.unwrapped.evaluator.cost_model.preset.name == "paper"
+    assert maestro.unwrapped.evaluator.cost_model.preset.name == "maestro"
+    assert paper.unwrapped.evaluator.tables[0].latency_s.tobytes() != maestro.unwrapped.evaluator.tables[0].latency_s.tobytes()
+    with pytest.raises(UnknownNameError, match="unknown cost preset 'zigzag'"):
+        ScheduleEnv("sc9", "het-sides-3x3", cost_preset="zigzag")
+    with pytest.raises(ConfigError, match="cost_preset"):
+        ScheduleEnv("sc9", "het-sides-3x3", cost_preset="maestro", cost_model=make_cost_model(preset="paper")).reset(seed=0)

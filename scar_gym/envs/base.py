@@ -11,6 +11,7 @@ import numpy as np
 from scar_gym.costmodel.tables import CostModel
 from scar_gym.errors import ConfigError, InvalidActionError, ScarGymError
 from scar_gym.evaluator import ScheduleResult, objective_value
+from scar_gym.factory import make_cost_model
 from scar_gym.hardware import MCM
 from scar_gym.rewards import LogRatioShapedReward, RewardInput, make_reward
 from scar_gym.schedule import Schedule
@@ -51,6 +52,11 @@ class ScarEnvBase(gym.Env):
         self.source = Suite.of(scenario, config.generator_kwargs)
         self.reward_fn = make_reward(config.reward)
         self.render_mode = config.render_mode
+        if config.cost_preset is not None:
+            if cost_model is not None and cost_model.preset.name != config.cost_preset:
+                raise ConfigError("cost_preset", f"{config.cost_preset!r} given with a cost_model on "
+                                  f"{cost_model.preset.name!r}", "give one of the two")
+            cost_model = cost_model or make_cost_model(preset=config.cost_preset)
         self.contexts = ContextCache(self.mcm, self.c_max, cost_model, max_size=config.cache_size,
                                      memo_size=config.memo_size)
         self._state: EpisodeState | None = None

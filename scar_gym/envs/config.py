@@ -55,6 +55,7 @@ class EnvConfig:
     render_mode: str | None = None
     cache_size: int = 64
     memo_size: int = 20_000
+    cost_preset: str | None = None
 
     #: The env id named in errors.
     env_id = "ScarGym env"
@@ -67,6 +68,10 @@ class EnvConfig:
             raise ConfigError("render_mode", f"unknown mode {self.render_mode!r}", "use 'ansi', 'rgb_array' or None")
         _int(self.max_invalid, "max_invalid", 1, "use e.g. 1000", none_ok=True)
         _int(self.max_chiplets, "max_chiplets", 1, "use the largest MCM's chiplet count", none_ok=True)
+        if self.cost_preset is not None:
+            from scar_gym.costmodel.presets import get_cost_preset
+
+            get_cost_preset(self.cost_preset)  # an unknown name is one error naming the known ones
         if make_reward(self.reward).needs_reference and self.reference is None:
             raise ConfigError("reference", f"reward {self.reward!r} needs a reference policy", "give e.g. 'standalone'")
 

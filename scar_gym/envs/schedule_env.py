@@ -143,6 +143,8 @@ class ScheduleEnv(ScarEnvBase):
     * ``require_paths``: new segments must neighbour the open one (SCAR's DFS paths); off by default.
     * ``render_mode``: ``"ansi"`` (occupancy text) or ``"rgb_array"`` (Gantt chart).
     * ``cache_size`` (scenario contexts kept, LRU), ``memo_size`` (assignments memoised per evaluator).
+    * ``cost_preset``: the per-layer cost preset (``paper`` by default; ``maestro``, ``legacy``) when no
+      ``cost_model`` is given; a training config records it in ``env_kwargs``.
 
     ## Version History
 
