@@ -47,7 +47,8 @@ def test_evaluate_prints_and_writes_the_library_numbers(capsys, saved, tmp_path)
     assert "note:" not in out  # the stored result matches
     assert "gpt-l" in out and "bert-large" in out and f"windows {len(s.windows)}" in out
     doc = json.loads(out_json.read_text())
-    assert doc["scenario"] == "sc1" and doc["mcm"] == "het-sides-3x3" and doc["energy_preset"] == "maestro"
+    assert doc["scenario"] == "sc1" and doc["mcm"] == "het-sides-3x3" and doc["energy_preset"] == "paper"
+    assert doc["cost_model"]["preset"]["name"] == "paper"  # the default, as the file records none
     expected = r.to_dict()
     for key in ("latency_s", "energy_j", "edp_js", "energy_breakdown_j", "model_finish_s", "windows"):
         assert doc[key] == expected[key]
@@ -59,7 +60,10 @@ def test_evaluate_energy_preset_changes_energy_only(capsys, saved, tmp_path):
     code, out, _ = run(capsys, "evaluate", path, "--energy", "eyeriss", "--json", out_json)
     assert code == 0
     doc = json.loads(out_json.read_text())
-    assert doc["latency_s"] == r.latency_s and doc["energy_breakdown_j"]["compute"] < r.compute_j
+    scenario, mcm = load_scenario("sc1"), load_mcm("het-sides-3x3")
+    lib = make_evaluator(scenario, mcm, energy="eyeriss").evaluate(saved[1])
+    assert doc["latency_s"] == r.latency_s and doc["energy_breakdown_j"]["compute"] == lib.compute_j != r.compute_j
+    assert doc["energy_breakdown_j"]["dram"] == r.dram_j  # on-chiplet energy only
     assert "note: the file's stored result" in out
 
 
