@@ -32,7 +32,8 @@ def demo_cmd(args: argparse.Namespace) -> int:
     sc, ev, schedule, r = run_schedule(args.scenario, args.mcm, "scar", seed=args.seed)
     print(f"scenario {sc.id}: {sc.summary()}")
     print(f"mcm {ev.mcm.name}: {ev.mcm.shape}, layout {'/'.join(ev.mcm.layout)} (N = NVD, S = Shi), "
-          f"{ev.mcm.pes} PEs per chiplet")
+          f"{ev.mcm.pes} PEs per chiplet; per-layer costs: cost preset {ev.cost_model.preset.name} "
+          "(MAESTRO's mappings, see the README)")
     print("\nSCAR's schedule (windows from MCM-Reconfig; chiplets of each model's pipeline in order):")
     print(format_table(["window", "model", "layers", "chiplets", "segments", "minibatch", "latency_s", "energy_j"],
                        summary_rows(ev, schedule, r), align="rlllrrrr"))
