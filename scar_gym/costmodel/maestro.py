@@ -4,7 +4,7 @@ The SCAR paper costed every layer with MAESTRO (Kwon et al., MICRO 2019). MAESTR
 iteration cases of a mapping (init / steady / edge per loop) and, per case and cluster level,
 takes ``max(compute delay, NoC ingress delay, NoC egress delay)`` (double buffering), summed over
 the cases' occurrences. The two mappings used here have only a handful of distinct cases, so this
-module writes them down directly; ``tests/test_maestro_reference.py`` checks the result against
+module writes them down directly; ``tests/test_costmodel_reference.py`` checks the result against
 MAESTRO's own numbers (``tests/data/maestro/``), and ``scripts/maestro_reference.py`` makes more
 of them from a MAESTRO build. Edge cases that MAESTRO treats idiosyncratically (its last input-
 channel tile charged as a full one for weights, per-case sub-cluster sizes) are followed where

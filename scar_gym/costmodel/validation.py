@@ -6,7 +6,7 @@ A reference CSV has one row per (layer, dataflow, hardware) in the format of
 per cycle, ``runtime_cycles``, ``energy_total_xmac`` in MAC units, a ``status``). Each row is
 costed through the public API -- :class:`~scar_gym.costmodel.tables.CostModel` with the
 ``maestro`` preset on a :class:`~scar_gym.hardware.ChipletSpec` at the row's PEs and bandwidths --
-and :func:`agreement` gives the figures the cost model is held to (``tests/test_maestro_reference.py``,
+and :func:`agreement` gives the figures the cost model is held to (``tests/test_costmodel_reference.py``,
 ``scripts/maestro_reference.py compare``).
 """
 
