@@ -96,7 +96,7 @@ def _json_safe(x: Any) -> Any:
 
 def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, mcm: str | None = None,
                   scenarios: Sequence | None = None, progress: Any = None, reference: str = "scar",
-                  rollout_kwargs: dict[str, Any] | None = None) -> list[Row]:
+                  rollout_kwargs: dict[str, Any] | None = None, cost_preset: str | None = None) -> list[Row]:
     """Run every policy on every scenario of the suite; SCAR is always run (it is the reference).
 
     Args:
@@ -105,6 +105,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
         progress: optional callable ``progress(policy, scenario_id, row)`` after each run.
         reference: the policy ``edp_vs_scar`` divides by (tests substitute a cheap one).
         rollout_kwargs: ``samples`` / ``improve`` for the rollout-search policies only (agents, ``window-ls``).
+        cost_preset: the per-layer cost preset every policy is scored under (the default for ``None``).
     """
     from scar_gym.factory import make_cost_model, make_evaluator
     from scar_gym.presets import load_mcm
@@ -118,7 +119,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     short = [policy_label(p) for p in order]
     # two agents in runs/a/s0 and runs/b/s0 would share a short label: those keep their full spec
     labels = {p: lab if short.count(lab) == 1 else p for p, lab in zip(order, short)}
-    cost_model = make_cost_model()
+    cost_model = make_cost_model(preset=cost_preset)
     rows: list[Row] = []
     scar_edp: dict[str, float] = {}
     for sc in scens:
@@ -194,13 +195,16 @@ def write_csv(rows: Sequence[Row], path: str | Path) -> None:
     fileio.write_csv(path, (r.csv_row() for r in rows), CSV_COLUMNS)
 
 
-def write_json(rows: Sequence[Row], path: str | Path, suite: str, seed: int, mcm: str) -> None:
+def write_json(rows: Sequence[Row], path: str | Path, suite: str, seed: int, mcm: str,
+               cost_preset: str | None = None) -> None:
+    from scar_gym.factory import make_cost_model
     from scar_gym.provenance import versions
     from scar_gym.suites import seed_split
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"suite": suite, "seed": seed, "mcm": mcm, "seed_split": seed_split(suite, seed),
+           "cost_model": make_cost_model(preset=cost_preset).describe(),
            "leaderboard": leaderboard(rows),
            "rows": [_json_safe({**r.csv_row(), "num_evaluations": r.num_evaluations, "meta": r.meta}) for r in rows],
            "versions": versions()}

@@ -99,3 +99,13 @@ def test_agents_whose_short_labels_collide_keep_their_full_specs(tmp_path):
     rows = bench.run_benchmark(specs, scenarios=[load_scenario("sc8")], reference="standalone",
                                rollout_kwargs={"samples": 1})
     assert [r.policy for r in rows] == ["standalone", *specs]
+
+
+def test_cost_preset_scores_every_policy_and_is_recorded(stand_ins, tmp_path):
+    scens = suite_scenarios("sc9")
+    paper = bench.run_benchmark(["t-shift"], scenarios=scens, reference="t-ref")
+    legacy = bench.run_benchmark(["t-shift"], scenarios=scens, reference="t-ref", cost_preset="legacy")
+    assert [r.edp_js for r in paper] != [r.edp_js for r in legacy]
+    path = tmp_path / "b.json"
+    bench.write_json(legacy, path, "sc9", 0, "het-sides-3x3", "legacy")
+    assert json.loads(path.read_text())["cost_model"]["preset"]["name"] == "legacy"

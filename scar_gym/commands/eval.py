@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="agents and window-ls: rollouts per schedule, greedy one included (default 8; 1 = greedy)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
                    help="agents and window-ls: how the extra rollouts are chosen (default local)")
+    p.add_argument("--cost-preset", default=None, metavar="PRESET",
+                   help="per-layer cost preset every policy is scored under: paper (default), maestro, legacy")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=eval_cmd)
 
@@ -40,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def eval_cmd(args: argparse.Namespace) -> int:
     from scar_gym.benchmark import (BASELINES, DEFAULT_MCM, format_leaderboard, format_per_scenario, leaderboard,
                                  run_benchmark, write_csv, write_json)
+    from scar_gym.costmodel.presets import get_cost_preset
     from scar_gym.policies.registry import AGENT_POLICY
 
     policies = [] if args.no_baselines else list(BASELINES)
@@ -53,9 +56,11 @@ def eval_cmd(args: argparse.Namespace) -> int:
 
     rollout_kwargs = {k: v for k, v in (("samples", args.samples), ("improve", args.improve)) if v is not None}
     rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, progress=progress,
-                         rollout_kwargs=rollout_kwargs)
+                         rollout_kwargs=rollout_kwargs, cost_preset=args.cost_preset)
     mcm = args.mcm or DEFAULT_MCM
-    print(f"suite {args.suite} (seed {args.seed}) on {mcm}: EDP relative to SCAR, geometric mean (lower is better)")
+    preset = get_cost_preset(args.cost_preset).name
+    print(f"suite {args.suite} (seed {args.seed}) on {mcm}, cost preset {preset}: "
+          "EDP relative to SCAR, geometric mean (lower is better)")
     print(format_leaderboard(leaderboard(rows)))
     if args.per_scenario:
         print()
@@ -64,6 +69,6 @@ def eval_cmd(args: argparse.Namespace) -> int:
         write_csv(rows, args.csv)
         print(f"wrote {args.csv}")
     if args.json:
-        write_json(rows, args.json, args.suite, args.seed, mcm)
+        write_json(rows, args.json, args.suite, args.seed, mcm, args.cost_preset)
         print(f"wrote {args.json}")
     return 0
