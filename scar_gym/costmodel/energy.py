@@ -8,7 +8,9 @@ energy are not in these presets: they come from the package constants in Joules 
 
 ``pj_per_mac = 0.2``: an 8-bit multiply-add at 45 nm costs about 0.2 pJ (Horowitz, ISSCC 2014,
 commonly cited, unverified); we keep that figure for 28 nm as a conservative bound, which puts
-one DRAM byte (118 pJ) at about 600 MACs -- the balance that makes weight traffic matter.
+one DRAM byte (118 pJ) at about 600 MACs -- the balance that makes weight traffic matter. The
+``paper`` preset is the Eyeriss table at the scale fitted to the paper's tables (the default cost
+preset's, :mod:`scar_gym.costmodel.presets`); ``maestro`` is MAESTRO's.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ ENERGY_PRESETS: dict[str, EnergyPreset] = {
     # energy a minority beside DRAM (8-37% of SCAR's energy on the NVD-based 3x3 MCMs).
     "paper": EnergyPreset("paper", mac=1.0, l1=1.0, l2=6.0, pj_per_mac=0.01),
 }
-DEFAULT_ENERGY = "maestro"
 
 
 def get_energy_preset(name: str | EnergyPreset) -> EnergyPreset:

@@ -18,7 +18,7 @@ different presets are never mixed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from scar_gym.errors import ConfigError, UnknownNameError, require_positive
@@ -59,11 +59,6 @@ class CostPreset:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    def with_bandwidths(self, noc_bw: float | None = None, offchip_bw: float | None = None) -> "CostPreset":
-        """This preset with other default bandwidths (``None`` keeps the preset's)."""
-        return replace(self, noc_bw=self.noc_bw if noc_bw is None else noc_bw,
-                       offchip_bw=self.offchip_bw if offchip_bw is None else offchip_bw)
 
 
 #: Off-chip elements per cycle per chiplet of the ``paper`` preset, fitted with its energy constants
