@@ -60,6 +60,7 @@ class ScarEnvBase(gym.Env):
         self.contexts = ContextCache(self.mcm, self.c_max, cost_model, max_size=config.cache_size,
                                      memo_size=config.memo_size)
         self._state: EpisodeState | None = None
+        self._time_limit_warned = False
 
     # -- selection ---------------------------------------------------------------------------------
     def _select(self, options: dict[str, Any] | None) -> tuple[ScenarioData, Any]:
@@ -169,6 +170,37 @@ class ScarEnvBase(gym.Env):
         if self._state.over:
             raise ScarGymError("the episode is over; call reset()")
         return self._state
+
+    def _map_invalid(self, a: int | None, reason: str) -> tuple[int, dict[str, Any]] | None:
+        """Under ``invalid_action="nearest"``, an integer action off the mask (or out of range) is
+        replaced by the valid index nearest to it (ties: the lower one). Returns that index and the
+        info keys reporting the substitution, or ``None`` when the action is to be rejected instead
+        (other modes, or not an integer)."""
+        if self.config.invalid_action != "nearest" or a is None:
+            return None
+        st = self._state
+        valid = np.flatnonzero(st.mask)  # never empty while the episode runs (see the env docstrings)
+        mapped = int(valid[np.argmin(np.abs(valid - a))])  # argmin keeps the first, i.e. lower, of a tie
+        st.n_invalid += 1
+        return mapped, {"invalid_action": True, "invalid_reason": reason, "mapped_action": mapped,
+                        "n_invalid": st.n_invalid}
+
+    def _warn_time_limit(self, decisions: int) -> None:
+        """Warn once if this episode could outlast its id's registered ``max_episode_steps`` (a
+        scenario larger than the registered ones: Gymnasium's TimeLimit would cut it short)."""
+        if self._time_limit_warned or self.spec is None:
+            return
+        registered = gym.registry.get(self.spec.id)
+        limit = registered.max_episode_steps if registered is not None else None
+        rejected = 0 if self.config.invalid_action == "raise" else (self.config.max_invalid or 0)
+        worst = decisions + rejected
+        if limit is not None and worst > limit:
+            self._time_limit_warned = True
+            gym.logger.warn(f"this episode of {self.spec.id} can take {worst} steps ({decisions} decisions"
+                            f"{' + max_invalid' if rejected else ''}) but the id "
+                            f"registers max_episode_steps={limit}: unless you gave gym.make a larger "
+                            f"max_episode_steps, Gymnasium's TimeLimit will truncate it; pass "
+                            f"max_episode_steps={worst} (or -1 for no limit)")
 
     def _reject(self, action: Any, reason: str):
         """An off-mask action: raise (``invalid_action="raise"``) or leave the state as it is and

@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 from scar_gym.errors import ConfigError
 from scar_gym.rewards import make_reward
 
-INVALID_ACTION_MODES = ("penalize", "raise")
+#: ``penalize``: no state change, ``invalid_penalty``; ``raise``: InvalidActionError; ``nearest``: the
+#: valid action nearest the given index is applied instead (for mask-unaware learners).
+INVALID_ACTION_MODES = ("penalize", "raise", "nearest")
 RENDER_MODES = ("ansi", "rgb_array")
 #: Window-v0's named window modes (besides explicit windows).
 WINDOW_MODES = ("scar", "reconfig")
@@ -50,7 +52,7 @@ class EnvConfig:
     flatten: bool = False
     invalid_action: str = "penalize"
     invalid_penalty: float = -1.0
-    max_invalid: int | None = 1000
+    max_invalid: int | None = 100
     generator_kwargs: dict | None = None
     render_mode: str | None = None
     cache_size: int = 64
@@ -66,7 +68,7 @@ class EnvConfig:
                               f"use one of {', '.join(INVALID_ACTION_MODES)}")
         if self.render_mode is not None and self.render_mode not in RENDER_MODES:
             raise ConfigError("render_mode", f"unknown mode {self.render_mode!r}", "use 'ansi', 'rgb_array' or None")
-        _int(self.max_invalid, "max_invalid", 1, "use e.g. 1000", none_ok=True)
+        _int(self.max_invalid, "max_invalid", 1, "use e.g. 100", none_ok=True)
         _int(self.max_chiplets, "max_chiplets", 1, "use the largest MCM's chiplet count", none_ok=True)
         if self.cost_preset is not None:
             from scar_gym.costmodel.presets import get_cost_preset

@@ -65,8 +65,14 @@ class ScheduleEnv(ScarEnvBase):
     Invalid actions (off-mask, out of range, not an integer): with ``invalid_action="penalize"`` (the
     default; Gymnasium's and SB3's checkers step unmasked random actions) the state does not change,
     the reward is ``invalid_penalty`` and ``info["invalid_action"]`` is True (with
-    ``info["invalid_reason"]``); after ``max_invalid`` invalid actions in an episode it is truncated.
-    With ``invalid_action="raise"`` a :class:`~scar_gym.errors.InvalidActionError` names the action and why.
+    ``info["invalid_reason"]``); after ``max_invalid`` (100) invalid actions in an episode it is
+    truncated. With ``invalid_action="raise"`` a :class:`~scar_gym.errors.InvalidActionError` names
+    the action and why. With ``invalid_action="nearest"`` (for learners that cannot use masks, e.g.
+    SB3's plain PPO) an integer action off the mask or out of range is replaced by the valid chiplet
+    of nearest index (ties: the lower), which is applied as if chosen: the step's reward is its
+    reward, and ``info`` adds ``invalid_action=True``, ``invalid_reason``, ``mapped_action`` (the
+    applied index) and ``n_invalid`` (so far); so every step places a layer and the episode has
+    exactly ``n_decisions`` steps. Non-integer actions are still rejected as with ``penalize``.
 
     ## Observation Space
 
@@ -116,8 +122,11 @@ class ScheduleEnv(ScarEnvBase):
 
     ## Episode End
 
-    Terminated when every layer is placed (``n_decisions`` = layers of the scenario). Truncated only
-    after ``max_invalid`` invalid actions in one episode. There is no time limit.
+    Terminated when every layer is placed (``n_decisions`` = layers of the scenario). Truncated after
+    ``max_invalid`` invalid actions in one episode. The registered ids set ``max_episode_steps`` to
+    a bound no episode of their default scenarios reaches (:mod:`scar_gym.registration`: the most
+    layers of a paper or default random scenario, 727, plus the default ``max_invalid``); a larger
+    scenario of your own warns at ``reset`` and needs a larger ``gym.make(..., max_episode_steps=)``.
 
     ## Arguments
 
@@ -139,7 +148,8 @@ class ScheduleEnv(ScarEnvBase):
     * ``n_splits`` (4), ``windows``: the time windows.
     * ``max_chiplets``: pad the action and chiplet dimensions to this many chiplets.
     * ``flatten``: Box observation instead of Dict.
-    * ``invalid_action`` (``"penalize"`` | ``"raise"``), ``invalid_penalty`` (-1.0), ``max_invalid`` (1000, None = never truncate).
+    * ``invalid_action`` (``"penalize"`` | ``"raise"`` | ``"nearest"``), ``invalid_penalty`` (-1.0),
+      ``max_invalid`` (100, None = never truncate): see Action Space.
     * ``require_paths``: new segments must neighbour the open one (SCAR's DFS paths); off by default.
     * ``render_mode``: ``"ansi"`` (occupancy text) or ``"rgb_array"`` (Gantt chart).
     * ``cache_size`` (scenario contexts kept, LRU), ``memo_size`` (assignments memoised per evaluator).
@@ -149,6 +159,8 @@ class ScheduleEnv(ScarEnvBase):
     ## Version History
 
     * v0: initial version (sequential model order within a window, 16 chiplet / 18 global / 24 layer features).
+      Later, without a version bump because episodes with valid actions are unchanged:
+      ``invalid_action="nearest"``; ``max_invalid`` 1000 -> 100; ``max_episode_steps`` registered.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
@@ -207,13 +219,19 @@ class ScheduleEnv(ScarEnvBase):
         plan = data.plan(windows, self.config.n_splits)
         self._reset_reward(data)
         self._state = st = self._begin(data, plan)
+        self._warn_time_limit(plan.num_decisions)
         return self._obs(), {"action_mask": st.mask.copy(), "invalid_action": False}
 
     def step(self, action):
         st = self._check_running()
         a = as_index(action)
+        mapped = None
         if a is None or a < 0 or a >= self.c_max or not st.mask[a]:
-            return self._reject(action, self._why_invalid(a))
+            reason = self._why_invalid(a)
+            mapped = self._map_invalid(a, reason)
+            if mapped is None:
+                return self._reject(action, reason)
+            a = mapped[0]
         st.n_decisions += 1
         m, pos, dyn = st.m, st.pos, st.dyn
         if a != st.open_c:  # start a new segment on free chiplet a
@@ -255,6 +273,8 @@ class ScheduleEnv(ScarEnvBase):
             self._update_mask(st)
             reward = self.reward_fn(self._reward_input(*self._partial(st), self._estimate))
             info = {"action_mask": st.mask.copy(), "invalid_action": False}
+        if mapped is not None:
+            info.update(mapped[1])
         return self._obs(), float(reward), terminated, False, info
 
     # -- episode mechanics -------------------------------------------------------------------------

@@ -46,7 +46,9 @@ class WindowEnv(ScarEnvBase):
     Only candidates that avoid the chiplets taken earlier in the window and leave at least one free
     chiplet for every model still to come are listed; the mask is True for the listed slots.
     **Never empty**: every single-chiplet placement is in the pool, and by the same counting
-    invariant as Schedule-v0 a free chiplet with room to spare always exists.
+    invariant as Schedule-v0 a free chiplet with room to spare always exists. Invalid actions as
+    Schedule-v0 (``invalid_action``): with ``"nearest"`` an empty or out-of-range slot becomes the
+    listed slot of nearest index (so a slot past the list becomes the last listed one).
 
     ## Observation Space
 
@@ -72,6 +74,8 @@ class WindowEnv(ScarEnvBase):
     ## Episode End
 
     Terminated after the last (window, model). Truncated after ``max_invalid`` invalid actions.
+    ``max_episode_steps`` is registered as for Schedule-v0 (there are never more (window, model)
+    decisions than layers).
 
     ## Arguments
 
@@ -92,7 +96,8 @@ class WindowEnv(ScarEnvBase):
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version. Later, with valid actions unchanged: ``invalid_action="nearest"``,
+      ``max_invalid`` 1000 -> 100, ``max_episode_steps`` registered.
     """
 
     def __init__(self, scenario: Any = "sc4", mcm: str | MCM = "het-sides-3x3", *,
@@ -168,12 +173,14 @@ class WindowEnv(ScarEnvBase):
                                        anchors=anchors, pools=pools,
                                        est_en_total_j=float(sum(c[-1] for c in data.est_en_cum)))
         self._start_window(st)
+        self._warn_time_limit(self._n_total(st))
         return self._obs(), {"action_mask": st.mask.copy(), "invalid_action": False}
 
     def step(self, action):
         st = self._check_running()
         k_max = self.config.k_max
         a = as_index(action)
+        mapped = None
         if a is None or not 0 <= a < k_max or not st.mask[a]:
             if a is None:
                 reason = "not an integer slot index"
@@ -181,7 +188,11 @@ class WindowEnv(ScarEnvBase):
                 reason = f"slot {a} out of range 0..{k_max - 1}"
             else:
                 reason = f"slot {a} is empty: only {len(st.slots)} candidates are placeable for this model"
-            return self._reject(action, reason)
+            mapped = self._map_invalid(a, reason)
+            if mapped is None:
+                return self._reject(action, reason)
+            a = mapped[0]
+        extra = mapped[1] if mapped is not None else {}
         st.n_decisions += 1
         cand = st.slots[a]
         data = st.data
@@ -208,10 +219,11 @@ class WindowEnv(ScarEnvBase):
             st.mask = np.zeros(k_max, dtype=bool)
             reward, info = self._finish_episode()
             return self._obs(), float(reward), True, False, {"action_mask": st.mask.copy(),
-                                                             "invalid_action": False, **info}
+                                                             "invalid_action": False, **info, **extra}
         lat, en = st.done_lat_s + st.win_lat_s, st.done_en_j + st.win_en_j
         reward = self.reward_fn(self._reward_input(lat, en, self._estimate))
-        return self._obs(), float(reward), False, False, {"action_mask": st.mask.copy(), "invalid_action": False}
+        return self._obs(), float(reward), False, False, {"action_mask": st.mask.copy(), "invalid_action": False,
+                                                          **extra}
 
     # -- mechanics ---------------------------------------------------------------------------------
     def _start_window(self, st: WindowState) -> None:
