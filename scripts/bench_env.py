@@ -6,7 +6,10 @@ Measures, for one scenario on one MCM:
 * a ``DummyVecEnv`` and a ``SubprocVecEnv`` of ``--n-envs`` envs (env-steps/s summed over the envs;
   masks read from ``obs["action_mask"]``);
 * reset time with cached tables (median over ``--resets`` resets), and the first (uncached) reset;
-* ``Window-v0`` steps/s (after its first, SCAR-running reset).
+* ``Window-v0`` steps/s (after its first, SCAR-running reset);
+* ``render()`` time per frame over a whole Schedule-v0 episode (one frame per step, as a video
+  recorder takes them): ``rgb_array`` (the numpy raster), ``ansi``, and for comparison the
+  matplotlib Gantt chart (``viewer.gantt_rgb_array``, every 25th step).
 
 Both wall-clock and process-CPU rates are printed (on a loaded machine the CPU rate is the stable
 one; SubprocVecEnv children's CPU is not in the parent's process time, so only wall is given).
@@ -15,6 +18,7 @@ Usage::
 
     .venv/bin/python scripts/bench_env.py --scenario sc4 --mcm het-sides-3x3 --steps 20000
     .venv/bin/python scripts/bench_env.py --profile   # cProfile of the single-env step loop
+    .venv/bin/python scripts/bench_env.py --render    # render ms/frame only
 """
 
 from __future__ import annotations
@@ -120,6 +124,40 @@ def bench_window(args) -> None:
     print(f"Window-v0 single env, masked random: {_rate(n, time.perf_counter() - w0, time.process_time() - c0)}")
 
 
+def bench_render(args) -> None:
+    import gymnasium as gym
+
+    import scar_gym  # noqa: F401
+    from scar_gym import viewer
+
+    for mode in ("rgb_array", "ansi"):
+        env = gym.make("ScarGym/Schedule-v0", scenario=args.scenario, mcm=args.mcm, render_mode=mode,
+                       disable_env_checker=True).unwrapped
+        env.reset(seed=0)
+        env.render()  # first frame: font and background set-up
+        rng = np.random.default_rng(0)
+        times, mpl = [], []
+        while True:
+            valid = np.flatnonzero(env.action_masks())
+            term = env.step(int(valid[rng.integers(len(valid))]))[2]
+            t = time.perf_counter()
+            frame = env.render()
+            times.append(time.perf_counter() - t)
+            if mode == "rgb_array" and len(times) % 25 == 1:
+                t = time.perf_counter()
+                viewer.gantt_rgb_array(env.schedule, env.result, env.evaluator)
+                mpl.append(time.perf_counter() - t)
+            if term:
+                break
+        ms = np.array(times) * 1e3
+        size = f"{frame.shape[1]}x{frame.shape[0]} px" if mode == "rgb_array" else f"{len(frame.splitlines())} lines"
+        print(f"render {mode:9s}: median {np.median(ms):6.2f} ms/frame, p95 {np.percentile(ms, 95):6.2f}, "
+              f"max {ms.max():6.2f} ({len(ms)} frames, {size})")
+        if mpl:
+            print(f"  matplotlib Gantt (viewer.gantt_rgb_array) for comparison: median "
+                  f"{np.median(mpl) * 1e3:.0f} ms/frame ({len(mpl)} frames)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scenario", default="sc4")
@@ -131,6 +169,7 @@ def main() -> None:
     p.add_argument("--no-vec", action="store_true", help="skip the vec-env benchmarks")
     p.add_argument("--no-window", action="store_true", help="skip Window-v0")
     p.add_argument("--profile", action="store_true", help="cProfile the single-env loop and print the top entries")
+    p.add_argument("--render", action="store_true", help="only the render benchmark (ms per frame)")
     args = p.parse_args()
     print(f"scenario {args.scenario} on {args.mcm}, reward {args.reward}; cpus {os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.2f}")
@@ -142,12 +181,16 @@ def main() -> None:
         prof.runcall(bench_single, args)
         pstats.Stats(prof).sort_stats("tottime").print_stats(20)
         return
+    if args.render:
+        bench_render(args)
+        return
     bench_single(args)
     if not args.no_vec:
         bench_vec(args, "dummy")
         bench_vec(args, "subproc")
     if not args.no_window:
         bench_window(args)
+    bench_render(args)
 
 
 if __name__ == "__main__":

@@ -81,3 +81,48 @@ def test_occupancy_text(case):
     assert lines[j + 1].split() == ["--:N", "--:S", "A0:N"]
     assert lines[j + 3].split() == ["--:N", "--:S", "B0:N"]
     assert model_letter(0) == "A" and model_letter(26) == "a" and model_letter(60) == "m60"
+
+
+# -- the numpy raster (render_mode="rgb_array") ------------------------------------------------------
+
+def _has_colour(region: np.ndarray, colour) -> bool:
+    return bool(np.all(np.abs(region.astype(int) - np.asarray(colour)) <= 1, axis=-1).any())
+
+
+def test_gantt_raster_draws_each_segment_on_its_chiplet_row(case):
+    from matplotlib import colormaps
+
+    from scar_gym.viewer import GanttRaster
+
+    ev, s, r = case
+    raster = GanttRaster(ev.mcm)
+    img = raster.draw(s, r, ev, title="test")
+    assert img.shape == raster.shape and img.dtype == np.uint8
+    cnn = np.round(np.array(colormaps["tab10"](0)[:3]) * 255)
+    lm = np.round(np.array(colormaps["tab10"](1)[:3]) * 255)
+
+    def row(c):
+        y = raster.top + c * raster.row_h
+        return img[y:y + raster.row_h, raster.left:raster.left + raster.plot_w]
+
+    # window 0: cnn on 1, 4, 7; lm on 0, 3; window 1: cnn on 2, 5; lm on 8; chiplet 6 is never used
+    for c in (1, 4, 7, 2, 5):
+        assert _has_colour(row(c), cnn), c
+    for c in (0, 3, 8):
+        assert _has_colour(row(c), lm), c
+    assert not _has_colour(row(6), cnn) and not _has_colour(row(6), lm)
+    assert not _has_colour(row(1), lm)
+    # the legend names both models; the frame is not blank where the rows are
+    legend = img[raster.legend_y:]
+    assert _has_colour(legend, cnn) and _has_colour(legend, lm)
+
+
+def test_gantt_raster_frame_size_depends_only_on_the_mcm(case):
+    from scar_gym.viewer import GanttRaster
+
+    ev, s, r = case
+    raster = GanttRaster(ev.mcm)
+    one = Schedule(s.windows[:1])
+    assert raster.draw(one, ev.evaluate(one, allow_partial=True), ev).shape == raster.draw(s, r, ev).shape
+    with pytest.raises(ValueError, match="result has 2 windows, schedule has 1"):
+        raster.draw(one, r, ev)

@@ -61,6 +61,7 @@ class ScarEnvBase(gym.Env):
                                      memo_size=config.memo_size)
         self._state: EpisodeState | None = None
         self._time_limit_warned = False
+        self._raster = None  # the rgb_array renderer (viewer.GanttRaster), built on first use
 
     # -- selection ---------------------------------------------------------------------------------
     def _select(self, options: dict[str, Any] | None) -> tuple[ScenarioData, Any]:
@@ -121,6 +122,11 @@ class ScarEnvBase(gym.Env):
         return self._need_reset().mask.copy()
 
     def _current_schedule(self, st: EpisodeState) -> Schedule:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def _n_total(st: EpisodeState) -> int:  # pragma: no cover - abstract
+        """Decisions of the whole episode."""
         raise NotImplementedError
 
     def _obs(self):  # pragma: no cover - abstract
@@ -224,10 +230,21 @@ class ScarEnvBase(gym.Env):
         self._need_reset()
         from scar_gym import viewer
 
+        st = self._state
         sched = self.schedule
+        res = self.result
+        status = (f"{st.data.id} on {self.mcm.name}: {self._progress_text(st)}; "
+                  f"latency {res.latency_s:.4g} s, energy {res.energy_j:.4g} J, EDP {res.edp_js:.4g} J s")
         if self.render_mode == "ansi":
-            return viewer.occupancy_text(self.evaluator, sched)
-        return viewer.gantt_rgb_array(sched, self.result, self.evaluator)
+            return f"{status}\n{viewer.occupancy_text(self.evaluator, sched)}\n"
+        if self._raster is None:
+            self._raster = viewer.GanttRaster(self.mcm)
+        return self._raster.draw(sched, res, self.evaluator, title=status.split(";")[0])
+
+    def _progress_text(self, st: EpisodeState) -> str:
+        n = self._n_total(st)
+        where = f"window {min(st.wi + 1, len(st.plan.windows))}/{len(st.plan.windows)}"
+        return f"{'done' if st.over else where}, decision {st.n_decisions}/{n}"
 
 
 def as_index(action: Any) -> int | None:

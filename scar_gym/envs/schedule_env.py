@@ -212,6 +212,10 @@ class ScheduleEnv(ScarEnvBase):
                 wins.append(Window(tuple(assigns)))
         return Schedule(tuple(wins), {"policy": "env", "scenario": st.data.id})
 
+    @staticmethod
+    def _n_total(st: ScheduleState) -> int:
+        return st.plan.num_decisions
+
     # -- gym API -----------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -219,7 +223,7 @@ class ScheduleEnv(ScarEnvBase):
         plan = data.plan(windows, self.config.n_splits)
         self._reset_reward(data)
         self._state = st = self._begin(data, plan)
-        self._warn_time_limit(plan.num_decisions)
+        self._warn_time_limit(self._n_total(st))
         return self._obs(), {"action_mask": st.mask.copy(), "invalid_action": False}
 
     def step(self, action):
