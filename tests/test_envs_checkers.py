@@ -19,6 +19,7 @@ ALLOWED = ("unconventional shape",)
 
 CASES = [(env_id, scenario, kwargs, flatten)
          for env_id, scenario, kwargs in [("ScarGym/Schedule-v0", TOY, {}), ("ScarGym/Schedule-v0", "sc10", {}),
+                                          ("ScarGym/Schedule-v0", TOY, {"invalid_action": "nearest"}),
                                           ("ScarGym/Window-v0", TOY, {}), ("ScarGym/Window-v0", TOY, {"relocate": 8})]
          for flatten in (False, True)]
 
@@ -66,12 +67,19 @@ def test_subproc_vec_env_with_module_prefixed_id():
     try:
         obs = venv.reset()
         rng = np.random.default_rng(0)
-        for _ in range(50):
+        dones_seen = 0
+        for _ in range(300):  # sc10 has 133 layers: several episodes end
             masks = np.stack(venv.env_method("action_masks"))
             assert np.array_equal(masks.astype(np.int8), obs["action_mask"])
+            assert masks.any(axis=1).all()  # SB3 resets in the same step: never the final, empty mask
             actions = np.array([rng.choice(np.flatnonzero(m)) for m in masks])
             obs, rewards, dones, infos = venv.step(actions)
             assert not any(i["invalid_action"] for i in infos)
+            for done, info in zip(dones, infos):
+                if done:
+                    dones_seen += 1
+                    assert not info["terminal_observation"]["action_mask"].any()
+        assert dones_seen >= 4
     finally:
         venv.close()
 
