@@ -36,14 +36,15 @@ def _nearest(mask: np.ndarray, a: int) -> int:
 
 
 @pytest.mark.parametrize("make", [
-    lambda: ScheduleEnv(TOYS[0], "het-sides-3x3", invalid_action="nearest", max_chiplets=12),
-    lambda: WindowEnv(TOYS[5], "het-sides-3x3", invalid_action="nearest", k_max=16),
+    lambda **kw: ScheduleEnv(TOYS[0], "het-sides-3x3", max_chiplets=12, **kw),
+    lambda **kw: WindowEnv(TOYS[5], "het-sides-3x3", k_max=16, **kw),
 ], ids=["schedule", "window"])
 def test_nearest_maps_every_invalid_action_to_the_nearest_valid_one(make):
-    """Two envs, same seed: one gets arbitrary (mostly invalid) actions, the other the valid action
-    the rule names. Observations, rewards and ends agree step for step, and the mapped env reports
-    each substitution and the count."""
-    env, ref = make(), make()
+    """Two envs, same seed: one (``nearest``) gets arbitrary (mostly invalid) actions, the other (the
+    default mode) the valid action the rule names. Observations, rewards and ends agree step for
+    step (so valid actions behave as in the default mode), and the mapped env reports each
+    substitution and the count."""
+    env, ref = make(invalid_action="nearest"), make()
     n = env.action_space.n
     rng = np.random.default_rng(0)
     obs, info = env.reset(seed=3)
