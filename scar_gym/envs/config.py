@@ -44,12 +44,15 @@ class UnknownOptionError(ConfigError, TypeError):
     """A keyword the env does not take. Also a :class:`TypeError` whose message holds Python's own
     ``unexpected keyword argument 'x'``: wrappers that probe an env's keywords rely on that
     (torchrl's ``GymEnv`` passes ``frameskip`` and retries without it on exactly this error).
-    ``gymnasium.make`` re-raises a TypeError as ``type(e)(message)``, hence the one-argument form."""
+    ``gymnasium.make`` re-raises a TypeError as ``type(e)(message)`` (adding where it came from),
+    hence the one-argument form, which reads the field back from the message's start."""
 
     def __init__(self, field: str, problem: str | None = None, fix: str = "", file: str | None = None):
-        if problem is None:  # gymnasium.make's re-raise: the whole message, already formatted
-            self.field, self.problem, self.fix, self.file = "", field, "", None
-            Exception.__init__(self, field)
+        if problem is None:  # gymnasium.make's re-raise: "<field>: <problem>; <fix> was raised from ..."
+            message = field
+            self.field, _, self.problem = message.partition(": ")
+            self.fix, self.file = "", None
+            Exception.__init__(self, message)
             return
         super().__init__(field, problem, fix, file)
 
@@ -108,9 +111,9 @@ class EnvConfig:
                 near = [k for k in known if key.startswith(f"{k}_") or (len(key) > 2 and k.startswith(key))] or \
                     difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean {near[0]!r}? " if near else ""
-                raise UnknownOptionError(f"{where}{key}", f"unknown option of {cls.env_id} "
-                                         f"(unexpected keyword argument {key!r})",
-                                         f"{hint}options: {', '.join(known)}", file)
+                raise UnknownOptionError(f"{where}{key}", f"unknown option of {cls.env_id}",
+                                         f"{hint}options: {', '.join(known)} "
+                                         f"(TypeError: unexpected keyword argument {key!r})", file)
         if base is not None and not isinstance(base, cls):
             raise ConfigError(f"{where}config", f"expected a {cls.__name__}, got {type(base).__name__}",
                               f"build it with {cls.__name__}(...)", file)
