@@ -37,7 +37,7 @@ def load_example(name: str):
 
 def test_sb3_maskable_ppo_recipe():
     pytest.importorskip("sb3_contrib")
-    out = load_example("sb3_maskable_ppo").main(["--steps", "256", "--n-envs", "1"])
+    out = load_example("sb3_ppo").main(["--algo", "maskable", "--steps", "256", "--n-envs", "1"])
     assert out["n_invalid"] == 0 and out["lengths"] == [SC10_DECISIONS] * 2
 
 
@@ -87,7 +87,7 @@ def test_sb3_ppo_without_masks_never_applies_an_invalid_action(monkeypatch):
 
 def test_sb3_ppo_unmasked_recipe():
     pytest.importorskip("stable_baselines3")
-    out = load_example("sb3_ppo_unmasked").main(["--steps", "256", "--n-envs", "1"])
+    out = load_example("sb3_ppo").main(["--algo", "ppo", "--steps", "256", "--n-envs", "1"])
     assert out["lengths"] == out["decisions"] == [SC10_DECISIONS] * 2
 
 
