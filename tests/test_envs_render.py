@@ -43,3 +43,20 @@ def test_ansi_status_line_then_grid():
     assert lines[0].startswith("sc10 on het-sides-3x3: window 1/") and "decision 5/133" in lines[0]
     assert "EDP" in lines[0] and lines[1].startswith("models: A=")
     assert lines[3].startswith("window 0: A[0,")
+
+
+def test_record_video_writes_an_episode(tmp_path):
+    """Gymnasium's RecordVideo over rgb_array frames (moviepy: the ``clients`` extra)."""
+    pytest.importorskip("moviepy")
+    from gymnasium.wrappers import RecordVideo
+
+    folder = tmp_path / "videos"  # a new folder: RecordVideo warns when overwriting one
+    env = RecordVideo(gym.make("ScarGym/Schedule-v0", scenario="sc10", render_mode="rgb_array"), str(folder),
+                      episode_trigger=lambda e: True, disable_logger=True)
+    env.reset(seed=0)
+    u = env.unwrapped
+    while not env.step(int(np.flatnonzero(u.action_masks())[0]))[2]:
+        pass
+    env.close()
+    video = folder / "rl-video-episode-0.mp4"
+    assert video.exists() and video.stat().st_size > 10_000
