@@ -151,7 +151,9 @@ class ScheduleEnv(ScarEnvBase):
     * ``invalid_action`` (``"penalize"`` | ``"raise"`` | ``"nearest"``), ``invalid_penalty`` (-1.0),
       ``max_invalid`` (100, None = never truncate): see Action Space.
     * ``require_paths``: new segments must neighbour the open one (SCAR's DFS paths); off by default.
-    * ``render_mode``: ``"ansi"`` (occupancy text) or ``"rgb_array"`` (Gantt chart).
+    * ``render_mode``: ``"ansi"`` (a status line, then each window's occupancy grid) or ``"rgb_array"``
+      (the Gantt chart so far, drawn by :class:`~scar_gym.viewer.GanttRaster`: a few ms per frame, one
+      frame size per MCM).
     * ``cache_size`` (scenario contexts kept, LRU), ``memo_size`` (assignments memoised per evaluator).
     * ``cost_preset``: the per-layer cost preset (``paper`` by default; ``maestro``, ``legacy``) when no
       ``cost_model`` is given; a training config records it in ``env_kwargs``.
