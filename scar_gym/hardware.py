@@ -339,6 +339,12 @@ class MCM:
         return h
 
     @cached_property
+    def hop_rows(self) -> tuple[tuple[int, ...], ...]:
+        """:attr:`hops` as nested tuples of ints, for scalar lookups in Python loops (indexing a numpy
+        array one element at a time is an order of magnitude slower there)."""
+        return tuple(tuple(int(h) for h in row) for row in self.hops)
+
+    @cached_property
     def dram_hops(self) -> np.ndarray:
         """(C,) hops from each chiplet to the nearer side DRAM interface (0 in the outer columns)."""
         d = np.array([min(c, self.cols - 1 - c) for _, c in (self.coords(i) for i in range(self.num_chiplets))],

@@ -7,8 +7,8 @@ import pytest
 
 from scar_gym.evaluator import Evaluator
 from scar_gym.hardware import grid_mcm
-from scar_gym.policies.scar.sched import (ModelOptions, decode, mask_of, path_for_gene, path_signature, paths_from,
-                                          probe_class_sequences, simple_paths)
+from scar_gym.policies.scar.sched import (ModelOptions, _adjacency, decode, mask_of, path_for_gene, path_signature,
+                                          paths_from, probe_class_sequences, simple_paths, start_mask)
 from scar_gym.policies.scar.search import (CandidateCache, evolutionary_search, exhaustive_search,
                                            window_objective)
 from scar_gym.schedule import Schedule, Window
@@ -187,3 +187,29 @@ def test_evolutionary_matches_exhaustive_on_a_small_grid():
     exact = exhaustive_search(ev, opts, f, with_fallbacks=True)
     evo = evolutionary_search(ev, opts, f, np.random.default_rng(0))
     assert exact.value <= evo.value <= exact.value * 1.05
+
+
+@pytest.mark.parametrize("layout,topology", [("NSN/SNS/NSN", "mesh"), ("NNSS/NNSS/SSNN", "mesh"),
+                                             ("NSN/NSN/NSN", "tri"), ("NNSSNN/NNSSNN", "mesh")])
+def test_start_mask_never_excludes_a_root_the_search_would_use(layout, topology):
+    # start_mask is a proof of impossibility: every root from which the DFS finds a path (with or
+    # without classes, over any free set) must be in it, so skipping the others changes nothing.
+    mcm = grid_mcm(layout, topology)
+    adj, class_of = _adjacency(mcm), tuple(mcm.class_of.tolist())
+    n = mcm.num_chiplets
+    rng = np.random.default_rng(0)
+    excluded = 0
+    for _ in range(150):
+        free = int(rng.integers(1, 1 << n)) | int(rng.integers(0, 1 << n))
+        length = int(rng.integers(1, n + 1))
+        classes = tuple(int(c) for c in rng.integers(0, len(mcm.classes), length))
+        if rng.random() < 0.5:  # structured: one switch, as SCAR's probes ask
+            a = int(rng.integers(0, length + 1))
+            classes = (0,) * a + (len(mcm.classes) - 1,) * (length - a)
+        for cls in (classes, None):
+            ok = start_mask(adj, length, free, cls, None if cls is None else class_of)
+            for root in range(n):
+                found = next(paths_from(adj, root, length, free, None, cls, class_of, check=False), None)
+                assert found is None or (ok >> root) & 1, (layout, cls, free, root, found)
+                excluded += found is None and not (ok >> root) & 1 and (free >> root) & 1
+    assert excluded > 0  # and it does exclude roots (otherwise it would be no faster)

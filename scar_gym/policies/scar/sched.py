@@ -40,16 +40,20 @@ def _class_masks(class_of: tuple[int, ...]) -> dict[int, int]:
 
 def paths_from(adj: Sequence[Sequence[int]], root: int, length: int, free_mask: int,
                max_steps: int | None = None, classes: Sequence[int] | None = None,
-               class_of: Sequence[int] | None = None) -> Iterator[Path]:
+               class_of: Sequence[int] | None = None, check: bool = True) -> Iterator[Path]:
     """Simple paths of ``length`` chiplets starting at ``root`` over chiplets in ``free_mask`` (DFS order).
 
     ``max_steps`` bounds the DFS expansions (long paths on large grids need exponential
     backtracking); the walk then stops early, having yielded what it found. With ``classes`` (a
     class per position) and ``class_of`` (the class of each chiplet), only paths whose chiplet
-    classes follow ``classes`` are walked.
+    classes follow ``classes`` are walked. ``check=False`` skips the :func:`start_mask` test (for
+    callers that made it once for many roots).
     """
     if not (free_mask >> root) & 1:
         return
+    if check and not (start_mask(tuple(map(tuple, adj)), length, free_mask, None if classes is None else tuple(classes),
+                                 None if classes is None else tuple(class_of)) >> root) & 1:
+        return  # no such path can exist: the DFS below would only exhaust its step limit
     if classes is not None:
         masks = _class_masks(tuple(class_of))
         allowed = [masks.get(c, 0) for c in classes]  # per depth: chiplets of the wanted class
@@ -112,6 +116,12 @@ def mask_of(chiplets: Sequence[int]) -> int:
     return m
 
 
+@lru_cache(maxsize=16)  # MCMs hash by identity: one entry per MCM object in use
+def _lookups(mcm: MCM) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, ...], ...]]:
+    """The MCM's class of each chiplet, DRAM side hops and hop table as Python ints."""
+    return tuple(int(c) for c in mcm.class_of), tuple(int(d) for d in mcm.dram_hops), mcm.hop_rows
+
+
 def path_signature(mcm: MCM, path: Path, cache: dict | None = None) -> tuple:
     """What the evaluator's result of a segmentation on ``path`` depends on: classes, DRAM side
     hops and pairwise hops. Paths with equal signatures give equal results, so one is evaluated.
@@ -120,14 +130,87 @@ def path_signature(mcm: MCM, path: Path, cache: dict | None = None) -> tuple:
         sig = cache.get(path)
         if sig is not None:
             return sig
-    cls = tuple(int(mcm.class_of[c]) for c in path)
-    dh = tuple(int(mcm.dram_hops[c]) for c in path)
-    h = mcm.hops
-    hops = tuple(int(h[a, b]) for i, a in enumerate(path) for b in path[i + 1:])
+    class_of, dram_hops, rows = _lookups(mcm)
+    cls = tuple(class_of[c] for c in path)
+    dh = tuple(dram_hops[c] for c in path)
+    hops = tuple(rows[a][b] for i, a in enumerate(path) for b in path[i + 1:])
     sig = (cls, dh, hops)
     if cache is not None:
         cache[path] = sig
     return sig
+
+
+def _components(adj: Sequence[Sequence[int]], nodes: int) -> list[int]:
+    """Connected components (bit masks) of the subgraph induced by the chiplets in ``nodes``."""
+    out, left = [], nodes
+    while left:
+        low = left & -left
+        comp, frontier = low, low
+        while frontier:
+            bit = frontier & -frontier
+            frontier ^= bit
+            for nb in adj[bit.bit_length() - 1]:
+                b = 1 << nb
+                if (left & b) and not (comp & b):
+                    comp |= b
+                    frontier |= b
+        out.append(comp)
+        left &= ~comp
+    return out
+
+
+def _fits(components: list[int], size: int) -> int:
+    """The chiplets of the components with at least ``size`` chiplets."""
+    out = 0
+    for comp in components:
+        if comp.bit_count() >= size:
+            out |= comp
+    return out
+
+
+@lru_cache(maxsize=4096)
+def start_mask(adj: tuple[tuple[int, ...], ...], length: int, free: int, classes: tuple[int, ...] | None = None,
+               class_of: tuple[int, ...] | None = None) -> int:
+    """Chiplets from which a simple path of ``length`` free chiplets (following ``classes``) may start.
+
+    A relaxation, so a proof where it excludes a chiplet: every maximal run of one class must lie
+    in a connected component of that class's free chiplets with at least as many chiplets as the
+    run (without classes: the path in a free component of at least ``length`` chiplets), and a walk
+    through those components must lead from the start to the last position. :func:`paths_from`
+    returns at once from an excluded root instead of exhausting its step limit, so what it yields
+    never changes; impossible requests (many, on large MCMs) just stop costing a full search.
+    """
+    if classes is None:
+        return _fits(_components(adj, free), length)
+    masks = _class_masks(class_of)
+    comps: dict[int, list[int]] = {}
+    allowed: list[int] = []
+    i = 0
+    while i < length:
+        c = classes[i]
+        j = i
+        while j < length and classes[j] == c:
+            j += 1
+        if c not in comps:
+            comps[c] = _components(adj, masks.get(c, 0) & free)
+        fits = _fits(comps[c], j - i)
+        if not fits:
+            return 0
+        allowed += [fits] * (j - i)
+        i = j
+    reach = allowed[-1]  # backwards: where position d can be, given that d+1.. can follow
+    for want in reversed(allowed[:-1]):
+        prev = 0
+        f = reach
+        while f:
+            bit = f & -f
+            f ^= bit
+            for nb in adj[bit.bit_length() - 1]:
+                prev |= 1 << nb
+        reach = prev & want
+        if not reach:
+            return 0
+    return reach
 
 
 def realisable(mcm: MCM, classes: Sequence[int], free_mask: int | None = None, max_steps: int = 20_000) -> Path | None:
@@ -135,6 +218,8 @@ def realisable(mcm: MCM, classes: Sequence[int], free_mask: int | None = None, m
     adj = _adjacency(mcm)
     free = (1 << mcm.num_chiplets) - 1 if free_mask is None else free_mask
     class_of = mcm.class_of.tolist()
+    if not start_mask(adj, len(classes), free, tuple(classes), tuple(class_of)):
+        return None
     for root in range(mcm.num_chiplets):
         p = next(paths_from(adj, root, len(classes), free, max_steps, classes, class_of), None)
         if p is not None:

@@ -31,7 +31,7 @@ import numpy as np
 
 from scar_gym.evaluator import Evaluator, ModelWindowResult, objective_value
 from scar_gym.policies.scar.sched import (ModelOptions, _adjacency, decode, mask_of, path_signature, paths_from,
-                                          simple_paths)
+                                          simple_paths, start_mask)
 from scar_gym.schedule import Assignment
 
 
@@ -199,16 +199,18 @@ _GREEDY_COUNTS = frozenset((1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64))
 
 def greedy_genes(evaluator: Evaluator, options: Sequence[ModelOptions], order: Sequence[int], f,
                  paths_per_root: int = 2, per_root: int = 64, sig_cache: dict | None = None,
-                 top: int | None = None) -> list[int]:
+                 top: int | None = None, walk_cache: dict | None = None) -> list[int]:
     """A constructive candidate: models in ``order`` each take the (cut set, path) with the best own
     objective among: their first ``top`` cut sets (all by default) plus the others whose segment
     count is in a geometric ladder (1, 2, 3, 4, 6, 8, ...), each on the first ``paths_per_root``
     DFS paths from every free root (following the cut set's best class sequence when some free path
     does, as :func:`~scar_gym.policies.scar.sched.path_for_gene` walks them); paths with equal
-    signatures are evaluated once. Returned in the decode encoding."""
+    signatures are evaluated once. Returned in the decode encoding. ``walk_cache`` (a dict) keeps
+    the walks of a (length, class sequence, free chiplets) request: the cut sets of one segment
+    count, and every greedy order's first model, ask for the same ones."""
     mcm = evaluator.mcm
     adj = _adjacency(mcm)
-    class_of = mcm.class_of.tolist()
+    class_of = tuple(mcm.class_of.tolist())
     free = (1 << mcm.num_chiplets) - 1
     genes = [0] * (2 * len(options))
     for i in order:
@@ -220,16 +222,12 @@ def greedy_genes(evaluator: Evaluator, options: Sequence[ModelOptions], order: S
             if top is not None and j >= top and length not in _GREEDY_COUNTS:
                 continue
             classes = opt.probes.get(cuts)
-            # Walks as path_for_gene enumerates them: (gene parity, root index) -> paths.
-            walks: dict[tuple[int, int], list] = {}
-            if classes is not None:
-                walks = {(0, ri): list(itertools.islice(
-                    paths_from(adj, root, length, free, 20_000, classes, class_of), paths_per_root))
-                    for ri, root in enumerate(roots)}
-                if not any(walks.values()):
-                    walks = {}
-            for ri, root in enumerate(roots):
-                walks[(1, ri)] = list(itertools.islice(paths_from(adj, root, length, free, 20_000), paths_per_root))
+            key = (length, classes, free, paths_per_root)
+            walks = None if walk_cache is None else walk_cache.get(key)
+            if walks is None:
+                walks = _greedy_walks(adj, roots, length, free, classes, class_of, paths_per_root)
+                if walk_cache is not None:
+                    walk_cache[key] = walks
             seen: set[tuple] = set()
             for (parity, ri), paths in walks.items():
                 for pj, p in enumerate(paths):
@@ -247,6 +245,26 @@ def greedy_genes(evaluator: Evaluator, options: Sequence[ModelOptions], order: S
         genes[2 * i], genes[2 * i + 1] = best[1], best[2]
         free &= ~mask_of(best[3])
     return genes
+
+
+def _greedy_walks(adj, roots: Sequence[int], length: int, free: int, classes, class_of,
+                  paths_per_root: int) -> dict[tuple[int, int], list]:
+    """Walks as :func:`~scar_gym.policies.scar.sched.path_for_gene` enumerates them: (gene parity, root
+    index) -> the first ``paths_per_root`` paths; the class-following ones first when there are any."""
+    def first(root: int, cls) -> list:
+        return list(itertools.islice(paths_from(adj, root, length, free, 20_000, cls, class_of, check=False),
+                                     paths_per_root))
+
+    walks: dict[tuple[int, int], list] = {}
+    if classes is not None:
+        ok = start_mask(adj, length, free, tuple(classes), tuple(class_of))  # once, not per root
+        walks = {(0, ri): first(root, classes) if (ok >> root) & 1 else [] for ri, root in enumerate(roots)}
+        if not any(walks.values()):
+            walks = {}
+    ok = start_mask(adj, length, free)
+    for ri, root in enumerate(roots):
+        walks[(1, ri)] = first(root, None) if (ok >> root) & 1 else []
+    return walks
 
 
 def permutation_from_rank(items: Sequence[int], rank: int) -> list[int]:
@@ -313,6 +331,7 @@ def evolutionary_search(evaluator: Evaluator, options: Sequence[ModelOptions], f
     mutation = mutation if mutation is not None else 1.0 / len(highs)
     cache: dict[tuple, tuple] = {}
     sig_cache: dict = {}
+    walk_cache: dict = {}
 
     def fitness(genes: np.ndarray):
         key = tuple(int(g) for g in genes)
@@ -326,7 +345,8 @@ def evolutionary_search(evaluator: Evaluator, options: Sequence[ModelOptions], f
     seeds: list[np.ndarray] = []
     if seed_greedy and population > 0:
         for order in _seed_orders(base, max(1, population // 2)):
-            genes = greedy_genes(evaluator, options, order, f, per_root=per_root, sig_cache=sig_cache, top=top)
+            genes = greedy_genes(evaluator, options, order, f, per_root=per_root, sig_cache=sig_cache, top=top,
+                                 walk_cache=walk_cache)
             seeds.append(np.array([permutation_rank(base, order)] + genes, dtype=np.int64))
         seeds.append(np.zeros(len(highs), dtype=np.int64))  # top cut sets on the first DFS paths
     for i, g in enumerate(seeds[:population]):
