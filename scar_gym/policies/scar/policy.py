@@ -57,6 +57,11 @@ def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generato
     return b
 
 
+#: Chiplets of the largest MCM SCAR schedules (6x6, the paper's largest): its window search grows
+#: steeply beyond (scenario 8 takes 11 s on 6x6, 190 s on 6x7 and 265 s on 7x7 on the reference machine).
+MAX_CHIPLETS = 36
+
+
 @dataclass(frozen=True)
 class ScarOptions:
     """The SCAR policy's options (validated); ``asdict`` of them is ``Schedule.meta["params"]``.
@@ -149,6 +154,12 @@ class ScarPolicy(Policy):
 
     # -- entry point ---------------------------------------------------------------------------
     def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
+        n = evaluator.mcm.num_chiplets
+        if n > MAX_CHIPLETS:
+            raise ConfigError("mcm", f"SCAR schedules MCMs of at most {MAX_CHIPLETS} chiplets, {evaluator.mcm.name} has "
+                              f"{n}: its search grows steeply past that (scenario 8: 11 s on 6x6, 190 s on 6x7)",
+                              "use a grid of at most 36 chiplets, or a policy without SCAR's search (greedy, random, "
+                              "standalone, random-search, sa, ga)")
         t0 = time.perf_counter()
         ev0 = evaluator.num_evaluations
         o = self.options
