@@ -34,10 +34,19 @@ ENTRY_POINT_GROUP = "scar_gym.commands"
 EXIT_USAGE = 2  # argparse's code for bad arguments; bad configs are the same kind of user error
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser with a one-line usage error, like every other error of the CLI:
+    ``error: argument --seed: ...; see 'scar-gym schedule --help'`` (exit status 2). Sub-command
+    parsers are of the same class (``add_subparsers`` uses the parent's class)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser. A command module that cannot be imported because a third-party package is
     missing is left out and named in the help epilog; a missing scar_gym module is a bug and raises."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="scar-gym",
         description="Schedule multi-model DNN workloads on heterogeneous multi-chiplet accelerators.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
