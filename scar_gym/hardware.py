@@ -28,7 +28,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from scar_gym.errors import ConfigError, require_in_range, require_positive
+from scar_gym.errors import ConfigError, require_count, require_in_range, require_positive
 
 DATAFLOW_LETTERS = {"N": "nvd", "S": "shi", "E": "eye"}
 DATAFLOWS = tuple(DATAFLOW_LETTERS.values())
@@ -144,11 +144,8 @@ class ChipletSpec:
 
 def check_pes(value: Any, field: str = "num_pes", file: str | None = None) -> int:
     """``value`` if it is an integer 1 .. :data:`MAX_PES`, else a :class:`ConfigError` naming ``field``."""
-    require_positive(value, field, file)
-    if value > MAX_PES:
-        raise ConfigError(field, f"{value:,} PEs per chiplet, above the bound of {MAX_PES:,}",
-                          "use e.g. 4096 (Table II: 4096 datacenter, 256 AR/VR)", file)
-    return value
+    return require_count(value, field, MAX_PES, "PEs per chiplet", "use e.g. 4096 (Table II: 4096 datacenter, 256 "
+                         "AR/VR)", file)
 
 
 def check_grid(rows: int, cols: int, field: str = "layout", file: str | None = None) -> None:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from scar_gym.errors import ConfigError, UnknownNameError, require_positive
+from scar_gym.errors import ConfigError, UnknownNameError, require_count, require_positive
 from scar_gym.fileio import is_file
 from scar_gym.hardware import DOMAIN_PES
 from scar_gym.paths import SCENARIO_DIR
@@ -68,15 +68,9 @@ _TOP_FIELDS = ("id", "use_case", "domain", "description", "models")
 _MODEL_FIELDS = ("model", "batch")
 
 
-# The zoo is imported inside functions: importing it builds no model, but keeping it lazy lets this
-# module (and the CLI) import even where the zoo cannot.
 def check_batch(value: Any, field: str = "batch", file: str | None = None) -> int:
     """``value`` if it is an integer 1 .. :data:`MAX_BATCH`, else a :class:`ConfigError` naming ``field``."""
-    require_positive(value, field, file)
-    if value > MAX_BATCH:
-        raise ConfigError(field, f"{value:,} is above the bound of {MAX_BATCH:,} samples per model",
-                          "split the work into several scenarios", file)
-    return value
+    return require_count(value, field, MAX_BATCH, "samples per model", "split the work into several scenarios", file)
 
 
 def check_model_names(models: Sequence[Model], fields: Sequence[str] | None = None,
@@ -94,6 +88,8 @@ def check_model_names(models: Sequence[Model], fields: Sequence[str] | None = No
         seen[m.name] = i
 
 
+# The zoo is imported inside functions: importing it builds no model, but keeping it lazy lets this
+# module (and the CLI) import even where the zoo cannot.
 def _zoo_ids() -> tuple[str, ...]:
     from scar_gym.workloads.zoo import MODEL_IDS
 
