@@ -20,12 +20,14 @@ import time
 from pathlib import Path
 
 from scar_gym.commands.args import count, seed
+from scar_gym.policies.scar.policy import MAX_K
+from scar_gym.policies.search.common import MAX_BUDGET
+from scar_gym.policies.windows import MAX_SPLITS
 from scar_gym.fileio import is_dir, is_file
 
-#: Bounds of the policy options (past them a run would not finish in any useful time).
-MAX_N_SPLITS = 64
-MAX_K = 64
-MAX_BUDGET = 10_000_000
+#: Bounds of the policy options (past them a run would not finish in any useful time); the
+#: libraries check them too.
+MAX_N_SPLITS = MAX_SPLITS
 MAX_SAMPLES = 10_000
 
 
