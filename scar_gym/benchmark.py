@@ -117,6 +117,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     hw = load_mcm(mcm_name)
     scens = list(scenarios) if scenarios is not None else suite_scenarios(suite, seed)
     order = [reference] + [p for p in dict.fromkeys(policies) if p != reference]
+
     def options(p: str) -> dict[str, Any]:
         kw = dict(rollout_kwargs or {}) if takes_rollout_options(p) else {}
         if trust and is_agent(p):
