@@ -99,7 +99,7 @@ def convert_cmd(args: argparse.Namespace) -> int:
                           "give the agent's training config with --config")
     if out.exists() and not out.is_dir():
         raise ConfigError("OUT", f"{str(out)!r} is a file", "give a directory to write the agent to")
-    check_outputs({"OUT": out / AGENT_JSON, "OUT ": out / WEIGHTS}, [zip_path, config])
+    check_outputs({f"OUT/{AGENT_JSON}": out / AGENT_JSON, f"OUT/{WEIGHTS}": out / WEIGHTS}, [zip_path, config])
     cfg = load_config(config)
     model = load_sb3_zip(zip_path, args.trust, "ZIP")
     save_agent(model.policy, out, cfg.to_dict(), {"converted_from": zip_path.name,

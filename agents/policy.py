@@ -46,25 +46,27 @@ def resolve_agent_path(path: str | Path | None) -> tuple[Path, Path | None]:
     directory, a zip or a pretrained name (``None``: the shipped agent)."""
     from agents import DEFAULT_AGENT, PRETRAINED_DIR
     from agents.agentfile import is_agent_dir
+    from scar_gym.fileio import is_dir, is_file
 
     field = "agent"
     if path is None or path == "":
         p = PRETRAINED_DIR / DEFAULT_AGENT
     else:
         p = Path(path)
-        if not p.exists() and "/" not in str(path) and (PRETRAINED_DIR / str(path)).exists():
+        if not (is_file(p) or is_dir(p)) and "/" not in str(path) and is_dir(PRETRAINED_DIR / str(path)):
             p = PRETRAINED_DIR / str(path)
-    if p.is_dir() and not is_agent_dir(p):
+    if is_dir(p) and not is_agent_dir(p):
         found = [p / d for d in AGENT_DIRS if is_agent_dir(p / d)] + [p / z for z in AGENT_ZIPS if (p / z).is_file()]
         if not found:
             raise ConfigError(field, f"no agent in {str(p)!r} (no agent.json, {', '.join(AGENT_DIRS)}/ or "
                               f"{', '.join(AGENT_ZIPS)})", "give an agent directory or a run directory with one")
         p = found[0]
-    if not p.exists():
+    if not (is_file(p) or is_dir(p)):
         if path is None:
             raise ConfigError(field, f"the shipped agent is missing ({p})",
                               "train it with python scripts/train_shipped_agent.py")
-        raise ConfigError(field, f"no such file or directory {str(path)!r}", "give an agent directory or run directory")
+        raise ConfigError(field, f"no such file or directory {str(path)[:200]!r}",
+                          "give an agent directory or run directory")
     if p.is_dir():
         return p, None
     cfg = next((c for c in (p.parent / "config.yaml", p.parent.parent / "config.yaml") if c.is_file()), None)

@@ -79,11 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_USAGE)
         return int(args.func(args) or 0)
     except ScarGymError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (scar-gym ... | head): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def one_line(text: str, limit: int = 1000) -> str:
+    """An error message on one line, at most ``limit`` characters (a pasted spec can be huge)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit // 2] + " ... " + text[-limit // 2:]
 
 
 if __name__ == "__main__":
