@@ -17,6 +17,8 @@ Layout of this package:
 * ``cli.py``        -- ``scar-gym train`` (registered through the ``scar_gym.commands`` entry point)
 * ``extractors.py`` -- ``ChipletSetExtractor``: shared per-chiplet encoder + self-attention
 * ``train.py``      -- the trainer (MaskablePPO, MaskableEvalCallback, checkpoints, resume)
+* ``agentfile.py``  -- agent directories (agent.json + policy.pt: weights only, never unpickled),
+  SB3 zips behind ``trust``, weights-only checkpoint reading for resume
 * ``policy.py``     -- ``PPOPolicy``: a trained model as a :class:`scar_gym.policies.base.Policy`
   (the ``ppo`` entry point), with its greedy rollout and a policy-guided local search
 * ``expert.py``     -- expert iteration: distil that search back into the policy

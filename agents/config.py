@@ -28,6 +28,7 @@ with a hint). Overrides ``--set ppo.learning_rate=1.0e-4`` parse the value with 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -218,6 +219,8 @@ def _convert(value: Any, tp: Any, path: str, file: str | None) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad()
+        if not math.isfinite(value):
+            raise ConfigError(path, f"must be a finite number, got {value!r}", f"write {path} as a number", file)
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -244,23 +247,60 @@ def _build(cls: type, data: Any, path: str, file: str | None) -> Any:
     return cls(**kwargs)
 
 
+#: Bounds of a training config (past them a run exhausts memory or time before it learns anything).
+MAX_N_ENVS = 64
+MAX_ROLLOUT = 2**20  # n_steps x n_envs: transitions held in the rollout buffer
+MAX_TIMESTEPS = 10**10
+MAX_WIDTH = 4096  # units per hidden layer
+MAX_SEED = 2**32 - 1
+
+
+def _check_finite(x: Any, path: str, file: str | None) -> None:
+    """Every float inside ``x`` (a mapping or list, recursively) must be finite."""
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ConfigError(path, f"must be a finite number, got {x!r}", f"write {path} as a number", file)
+    if isinstance(x, dict):
+        for k, v in x.items():
+            _check_finite(v, f"{path}.{k}", file)
+    elif isinstance(x, (list, tuple)):
+        for i, v in enumerate(x):
+            _check_finite(v, f"{path}[{i}]", file)
+
+
 def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     def need(cond: bool, fld: str, problem: str, fix: str) -> None:
         if not cond:
             raise ConfigError(fld, problem, fix, file)
 
-    for fld in ("n_envs", "n_timesteps", "torch_threads"):
-        need(getattr(cfg, fld) > 0, fld, f"must be > 0, got {getattr(cfg, fld)}", "use a positive integer")
-    need(cfg.seed >= 0, "seed", f"must be >= 0, got {cfg.seed}", "use e.g. 0")
+    def bounded(fld: str, value: int, hi: int, why: str) -> None:
+        need(0 < value <= hi, fld, f"must be 1 .. {hi:,} ({why}), got {value:,}", "use a positive integer in range")
+
+    bounded("n_envs", cfg.n_envs, MAX_N_ENVS, "environments run side by side")
+    bounded("n_timesteps", cfg.n_timesteps, MAX_TIMESTEPS, "training steps")
+    bounded("torch_threads", cfg.torch_threads, 256, "CPU threads")
+    need(0 <= cfg.seed <= MAX_SEED, "seed", f"must be 0 .. {MAX_SEED}, got {cfg.seed}", "use e.g. 0")
     p = cfg.ppo
-    for fld in ("n_steps", "batch_size", "n_epochs"):
-        need(getattr(p, fld) > 0, f"ppo.{fld}", f"must be > 0, got {getattr(p, fld)}", "use a positive integer")
+    bounded("ppo.n_steps", p.n_steps, MAX_ROLLOUT, "steps per environment and update")
+    bounded("ppo.batch_size", p.batch_size, MAX_ROLLOUT, "samples per gradient step")
+    bounded("ppo.n_epochs", p.n_epochs, 1000, "passes over each rollout")
+    need(p.n_steps * cfg.n_envs <= MAX_ROLLOUT, "ppo.n_steps",
+         f"n_steps x n_envs = {p.n_steps * cfg.n_envs:,} is above the rollout bound of {MAX_ROLLOUT:,}",
+         "lower n_steps or n_envs")
     need(0 < p.gamma <= 1, "ppo.gamma", f"must be in (0, 1], got {p.gamma}", "use e.g. 0.99")
     need(0 <= p.gae_lambda <= 1, "ppo.gae_lambda", f"must be in [0, 1], got {p.gae_lambda}", "use e.g. 0.95")
-    need(p.learning_rate > 0, "ppo.learning_rate", f"must be > 0, got {p.learning_rate}", "use e.g. 3.0e-4")
+    need(0 < p.learning_rate <= 1, "ppo.learning_rate", f"must be in (0, 1], got {p.learning_rate}", "use e.g. 3.0e-4")
+    need(0 <= p.ent_coef <= 10, "ppo.ent_coef", f"must be in [0, 10], got {p.ent_coef}", "use e.g. 0.01")
+    need(0 <= p.vf_coef <= 10, "ppo.vf_coef", f"must be in [0, 10], got {p.vf_coef}", "use e.g. 0.5")
+    need(0 < p.clip_range <= 10, "ppo.clip_range", f"must be in (0, 10], got {p.clip_range}", "use e.g. 0.2")
+    need(0 < p.max_grad_norm <= 1e6, "ppo.max_grad_norm", f"must be in (0, 1e6], got {p.max_grad_norm}",
+         "use e.g. 0.5")
     need(p.batch_size <= p.n_steps * cfg.n_envs, "ppo.batch_size",
          f"{p.batch_size} > n_steps x n_envs = {p.n_steps * cfg.n_envs}", "lower batch_size or raise n_steps")
     need(all(h > 0 for h in cfg.policy.net_arch), "policy.net_arch", "layer sizes must be > 0", "e.g. [64, 64]")
+    need(len(cfg.policy.net_arch) <= 16 and all(h <= MAX_WIDTH for h in cfg.policy.net_arch), "policy.net_arch",
+         f"at most 16 layers of at most {MAX_WIDTH:,} units, got {list(cfg.policy.net_arch)}", "e.g. [64, 64]")
+    _check_finite(cfg.env_kwargs, "env_kwargs", file)
+    _check_finite(cfg.policy.extractor_kwargs, "policy.extractor_kwargs", file)
     need(cfg.eval.freq > 0, "eval.freq", f"must be > 0, got {cfg.eval.freq}", "use e.g. 2000")
     need(cfg.eval.episodes >= 0, "eval.episodes", "must be >= 0", "0 means one per eval scenario")
     need(cfg.checkpoint.freq > 0, "checkpoint.freq", f"must be > 0, got {cfg.checkpoint.freq}", "use e.g. 5000")
@@ -275,6 +315,13 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     ev = cfg.scenarios.eval
     need(not (ev.source == "random" and ev.n == 0), "scenarios.eval.n", "must be > 0 for random eval scenarios",
          "use e.g. 6")
+    import gymnasium
+
+    from scar_gym.envs.config import CONFIGS
+
+    spec = gymnasium.registry.get(cfg.env_id.split(":", 1)[-1])
+    need(spec is not None and spec.entry_point in CONFIGS, "env_id", f"{cfg.env_id!r} is not a scar-gym environment",
+         "use scar_gym:ScarGym/Window-v0 or scar_gym:ScarGym/Schedule-v0 (or another ScarGym/ id)")
     check_env_kwargs(cfg.env_id, cfg.env_kwargs, file=file)
 
 
@@ -335,6 +382,8 @@ def load_config(path: str | Path, overrides: dict[str, Any] | list[str] | None =
     """Load and validate a training config; ``overrides`` are dotted keys (or ``KEY=VALUE`` strings)."""
     p = resolve_config_path(path)
     data = read_yaml(p)
+    if data is None:
+        raise ConfigError("(top level)", "the file is empty", "write the config's keys (see configs/train/)", str(p))
     if isinstance(overrides, (list, tuple)):
         overrides = parse_overrides(overrides)
     if overrides:

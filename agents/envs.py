@@ -80,8 +80,9 @@ def env_kwargs_for(cfg: Any) -> dict[str, Any]:
 
 
 def make_env(env_id: str, env_kwargs: dict[str, Any], source: Any, rank: int, stride: int,
-             monitor_dir: str | None = None, eval_split: bool = False) -> gym.Env:
-    """One env: gym.make -> ScenarioFeeder -> Monitor. Module-level so SubprocVecEnv can pickle it."""
+             monitor_dir: str | None = None, eval_split: bool = False, append: bool = False) -> gym.Env:
+    """One env: gym.make -> ScenarioFeeder -> Monitor. Module-level so SubprocVecEnv can pickle it.
+    ``append``: continue an existing monitor CSV (a resumed run) instead of starting it anew."""
     import scar_gym  # noqa: F401  (registers the ids in a forkserver child)
     from stable_baselines3.common.monitor import Monitor
 
@@ -93,22 +94,23 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], source: Any, rank: int, st
 
         os.makedirs(monitor_dir, exist_ok=True)
         filename = os.path.join(monitor_dir, f"{'eval' if eval_split else 'train'}_{rank}")
-    return Monitor(env, filename=filename, info_keywords=INFO_KEYWORDS)
+    return Monitor(env, filename=filename, info_keywords=INFO_KEYWORDS, override_existing=not append)
 
 
-def make_vec(cfg: Any, split: str = "train", monitor_dir: str | None = None):
-    """The training (``n_envs``, DummyVecEnv or SubprocVecEnv) or evaluation (one env) vec env."""
+def make_vec(cfg: Any, split: str = "train", monitor_dir: str | None = None, append: bool = False):
+    """The training (``n_envs``, DummyVecEnv or SubprocVecEnv) or evaluation (one env) vec env;
+    ``append`` continues existing monitor CSVs (a resumed run)."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     kw = env_kwargs_for(cfg)
     if split == "train":
         n = cfg.n_envs
         src = cfg.scenarios.train
-        thunks = [functools.partial(make_env, cfg.env_id, kw, src, r, n, monitor_dir) for r in range(n)]
+        thunks = [functools.partial(make_env, cfg.env_id, kw, src, r, n, monitor_dir, False, append) for r in range(n)]
         venv = SubprocVecEnv(thunks) if cfg.vec_env == "subproc" and n > 1 else DummyVecEnv(thunks)
         venv.seed(cfg.seed)
         return venv
     src = cfg.scenarios.eval
-    venv = DummyVecEnv([functools.partial(make_env, cfg.env_id, kw, src, 0, 1, monitor_dir, True)])
+    venv = DummyVecEnv([functools.partial(make_env, cfg.env_id, kw, src, 0, 1, monitor_dir, True, append)])
     venv.seed(cfg.seed + VALIDATION_SEED_BASE)
     return venv

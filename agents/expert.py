@@ -14,7 +14,7 @@ place of MCTS) closes that loop. Each iteration:
 3. **Distil**: the policy (actor and features extractor) is fine-tuned by masked cross-entropy on
    that dataset (``epochs`` passes, Adam ``lr``, minibatches of ``batch_size``), seeded.
 4. **Select**: the new policy's *greedy* rollout is scored on the validation scenarios (geometric
-   mean of EDP / EDP_SCAR); the best policy so far is kept as ``best_model.zip``.
+   mean of EDP / EDP_SCAR); the best policy so far is kept as ``best_agent/`` (an agent directory).
 
 The value head is left as it is (greedy inference does not use it); a PPO run resumed from the
 result re-fits it. Scenarios come from the agent's config (``scenarios.train`` / ``scenarios.eval``),
@@ -128,12 +128,13 @@ def distil(model, observations: list[dict[str, np.ndarray]], masks: list[np.ndar
 
 def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertConfig = ExpertConfig(),
                      argv: list[str] | None = None, train_n: int | None = None, eval_n: int | None = None,
-                     log: Any = print) -> Path:
-    """Run expert iteration from ``agent`` (a model zip / run dir / pretrained name, as ``ppo:PATH``).
+                     log: Any = print, trust: bool = False) -> Path:
+    """Run expert iteration from ``agent`` (an agent / run dir / pretrained name as ``ppo:PATH``; a model zip
+    with ``trust``).
 
-    Writes ``out_dir``: ``best_model.zip`` (best validation greedy ratio, the start included),
-    ``final_model.zip``, ``config.yaml`` (the agent's training config, so ``ppo:out_dir`` loads with the
-    same env), ``expert_iteration.csv`` (one row per iteration) and the run metadata.
+    Writes ``out_dir``: ``best_agent/`` (best validation greedy ratio, the start included) and
+    ``final_agent/`` (agent directories, weights only: ``ppo:out_dir`` loads the best), ``config.yaml``
+    (the agent's training config), ``expert_iteration.csv`` (one row per iteration) and the run metadata.
     ``train_n`` / ``eval_n`` cut the scenario lists (tests).
     """
     import torch
@@ -143,7 +144,7 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
     from scar_gym.presets import load_mcm
 
     out = Path(out_dir)
-    policy = PPOPolicy(None if agent is None else str(agent), samples=cfg.samples, improve="local")
+    policy = PPOPolicy(None if agent is None else str(agent), samples=cfg.samples, improve="local", trust=trust)
     tcfg = policy.config
     check_held_out(tcfg)
     write_run_metadata(out, tcfg.to_dict(), argv)
@@ -164,7 +165,7 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
     train = instances(tcfg.scenarios.train, train_n)
     val = instances(tcfg.scenarios.eval, eval_n)
     best_val = _greedy_ratio(policy, val)
-    policy.model.save(str(out / "best_model.zip"))
+    policy.model.save(out / "best_agent", tcfg.to_dict(), iteration=0)
     rows = [{"iteration": 0, "expert_vs_scar": "", "improved_targets": "", "targets_beating_scar": "",
              "decisions": "", "loss": "",
              "train_greedy_vs_scar": round(_greedy_ratio(policy, train), 6), "val_greedy_vs_scar": round(best_val, 6),
@@ -191,7 +192,7 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
         kept = val_greedy < best_val
         if kept:
             best_val = val_greedy
-            policy.model.save(str(out / "best_model.zip"))
+            policy.model.save(out / "best_agent", tcfg.to_dict(), iteration=it)
         rows.append({"iteration": it, "expert_vs_scar": round(expert, 6), "improved_targets": improved,
                      "targets_beating_scar": beating,
                      "decisions": len(actions), "loss": round(loss, 5), "train_greedy_vs_scar": round(train_greedy, 6),
@@ -200,7 +201,7 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
             f"{val_greedy:.4f}{' (kept)' if kept else ''}, {beating} targets beat SCAR ({improved} improved), "
             f"loss {loss:.4f}, "
             f"{time.time() - t0:.0f}s")
-    policy.model.save(str(out / "final_model.zip"))
+    policy.model.save(out / "final_agent", tcfg.to_dict(), iteration=cfg.iterations)
     with (out / "expert_iteration.csv").open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()

@@ -1,19 +1,25 @@
 """``PPOPolicy``: a trained MaskablePPO agent as a :class:`~scar_gym.policies.base.Policy`.
 
 Registered as ``ppo`` through the ``scar_gym.policies`` entry point (``pyproject.toml``), so the
-library finds it without importing ``agents``. ``--policy ppo`` is the shipped agent (:data:`agents.DEFAULT_AGENT` in ``agents/pretrained/``);
-``--policy ppo:PATH`` loads another: a model zip, a run directory (its ``best_model.zip``, else
-``final_model.zip``) or a pretrained directory (``model.zip``). The training config is read from
-``config.yaml`` beside the zip (or one directory up, for ``checkpoints/*.zip``): it names the env
-id and kwargs the agent was trained with, so inference builds the same observation.
+library finds it without importing ``agents``. ``--policy ppo`` is the shipped agent
+(:data:`agents.DEFAULT_AGENT` in ``agents/pretrained/``); ``--policy ppo:PATH`` loads another: an
+agent directory (``agent.json`` + ``policy.pt``, :mod:`agents.agentfile`), a run directory (its
+``best_agent/``, else ``final_agent/``) or a pretrained name. The agent file carries the training
+config: it names the env id and kwargs the agent was trained with, so inference builds the same
+observation.
+
+Agent directories hold weights only: loading one never runs code from the file. A
+Stable-Baselines3 zip (``model.zip``, ``best_model.zip``, a checkpoint) is loaded only with
+``trust=True`` (the CLI's ``--trust``), because ``MaskablePPO.load`` unpickles the objects stored in
+it; its training config is then read from ``config.yaml`` beside the zip (or one directory up, for
+``checkpoints/*.zip``). ``scar-gym convert-agent ZIP OUT --trust`` turns such a zip into an agent
+directory once.
 
 Inference is :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy` with the trained
 network as the prior: the env is rolled out on the evaluator's models and MCM (sharing its cost
 tables), one greedy rollout and then, by default, a policy-guided local search over one-decision
 changes (``samples`` rollouts in all); every rollout is scored by the shared Evaluator and the best
 is returned, the greedy one being reported in ``Schedule.meta``.
-
-Loading a model zip unpickles code: load only files you trust.
 """
 
 from __future__ import annotations
@@ -27,31 +33,43 @@ from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
 from scar_gym.envs.rollout_search import RolloutSearchPolicy
 
+#: Where a run or pretrained directory keeps its agent: agent directories first (weights only),
+#: then Stable-Baselines3 zips (``--trust`` only).
+AGENT_DIRS = ("best_agent", "final_agent")
+AGENT_ZIPS = ("model.zip", "best_model.zip", "final_model.zip")
+#: Rollouts per schedule at most (the CLI's bound too).
+MAX_SAMPLES = 10_000
+
 
 def resolve_agent_path(path: str | Path | None) -> tuple[Path, Path | None]:
-    """(model zip, config.yaml or None) for a zip, a run dir, a pretrained dir or a pretrained name."""
+    """(agent directory or model zip, config.yaml beside a zip or None) for an agent directory, a run
+    directory, a zip or a pretrained name (``None``: the shipped agent)."""
     from agents import DEFAULT_AGENT, PRETRAINED_DIR
+    from agents.agentfile import is_agent_dir
+    from scar_gym.fileio import is_dir, is_file
 
+    field = "agent"
     if path is None or path == "":
         p = PRETRAINED_DIR / DEFAULT_AGENT
     else:
         p = Path(path)
-        if not p.exists() and (PRETRAINED_DIR / str(path)).exists():
+        if not (is_file(p) or is_dir(p)) and "/" not in str(path) and is_dir(PRETRAINED_DIR / str(path)):
             p = PRETRAINED_DIR / str(path)
-    if p.is_dir():
-        for name in ("model.zip", "best_model.zip", "final_model.zip"):
-            if (p / name).exists():
-                p = p / name
-                break
-        else:
-            raise ConfigError("--policy ppo:PATH", f"no model.zip/best_model.zip/final_model.zip in {p}",
-                              "give a model zip or a run directory with one")
-    if not p.exists():
+    if is_dir(p) and not is_agent_dir(p):
+        found = [p / d for d in AGENT_DIRS if is_agent_dir(p / d)] + [p / z for z in AGENT_ZIPS if (p / z).is_file()]
+        if not found:
+            raise ConfigError(field, f"no agent in {str(p)!r} (no agent.json, {', '.join(AGENT_DIRS)}/ or "
+                              f"{', '.join(AGENT_ZIPS)})", "give an agent directory or a run directory with one")
+        p = found[0]
+    if not (is_file(p) or is_dir(p)):
         if path is None:
-            raise ConfigError("--policy ppo", f"the shipped agent is missing ({p})",
+            raise ConfigError(field, f"the shipped agent is missing ({p})",
                               "train it with python scripts/train_shipped_agent.py")
-        raise ConfigError("--policy ppo:PATH", f"no such file {str(path)!r}", "give a model zip or run directory")
-    cfg = next((c for c in (p.parent / "config.yaml", p.parent.parent / "config.yaml") if c.exists()), None)
+        raise ConfigError(field, f"no such file or directory {str(path)[:200]!r}",
+                          "give an agent directory or run directory")
+    if p.is_dir():
+        return p, None
+    cfg = next((c for c in (p.parent / "config.yaml", p.parent.parent / "config.yaml") if c.is_file()), None)
     return p, cfg
 
 
@@ -59,20 +77,27 @@ class PPOPolicy(RolloutSearchPolicy):
     """A trained MaskablePPO scheduler (see the module docstring).
 
     Args:
-        path: model zip / run dir / pretrained dir or name; ``None`` = the shipped agent.
+        path: agent directory / run dir / pretrained name, or (with ``trust``) a model zip; ``None`` =
+            the shipped agent.
         samples, improve: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`.
+        trust: allow a Stable-Baselines3 zip, whose pickled parts run code from the file.
     """
 
     name = "ppo"
-    description = "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = a model zip or run dir"
+    description = "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = an agent or run directory"
     #: ``ppo:PATH`` fills this parameter (see scar_gym.policies.registry.make_policy).
     name_arg = "path"
 
-    def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local"):
+    def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local", trust: bool = False):
+        if isinstance(samples, int) and not isinstance(samples, bool) and samples > MAX_SAMPLES:
+            raise ConfigError("samples", f"at most {MAX_SAMPLES:,} rollouts, got {samples:,}", "use e.g. 8")
+        if not isinstance(trust, bool):
+            raise ConfigError("trust", f"expected true or false, got {trust!r}", "pass trust=True or nothing")
         super().__init__(samples, improve)
+        self.trust = trust
         self.model_path, self.config_path = resolve_agent_path(path)
         self._cfg = None
-        self._model = self._load()  # now, so that a scheduler's timing never includes reading the zip
+        self._model = self._load()  # now, so that a scheduler's timing never includes reading the file
 
     def params(self) -> dict[str, Any]:
         return {"path": str(self.model_path), **super().params()}
@@ -80,26 +105,49 @@ class PPOPolicy(RolloutSearchPolicy):
     # -- loading ---------------------------------------------------------------------------------
     @property
     def config(self):
+        """The training config (:class:`agents.config.TrainConfig`) the agent was trained with."""
         if self._cfg is None:
-            from agents.config import TrainConfig, load_config
+            from agents.config import TrainConfig, config_from_dict, load_config
 
-            self._cfg = load_config(self.config_path) if self.config_path else TrainConfig()
+            if self._model.train_config:
+                self._cfg = config_from_dict(self._model.train_config, str(self.model_path))
+            else:
+                self._cfg = load_config(self.config_path) if self.config_path else TrainConfig()
         return self._cfg
 
     @property
     def model(self):
+        """The loaded agent (:class:`agents.agentfile.Agent`): ``model.policy`` is the network."""
         return self._model
 
     def _load(self):
         import torch
-        from sb3_contrib import MaskablePPO
+
+        from agents.agentfile import Agent, load_agent, load_sb3_zip, network_of
 
         torch.set_num_threads(1)
-        return MaskablePPO.load(str(self.model_path), device="cpu")
+        if self.model_path.is_dir():
+            return load_agent(self.model_path)
+        model = load_sb3_zip(self.model_path, self.trust, "agent")
+        source = {"converted_from": str(self.model_path), "num_timesteps": int(model.num_timesteps)}
+        try:
+            network = network_of(model.policy)
+        except ConfigError as e:
+            raise ConfigError("agent", f"{self.model_path}: {e.problem}", e.fix) from None
+        return Agent(model.policy, network, {}, source)
 
     def make_env(self, evaluator: Evaluator):
-        """The training env id with the training kwargs, on the evaluator's models and MCM."""
-        return self.env_for(evaluator, self.config.env_id, **self.config.env_kwargs)
+        """The training env id with the training kwargs, on the evaluator's models and MCM; its
+        observation must be the one the network was built for."""
+        env = self.env_for(evaluator, self.config.env_id, **self.config.env_kwargs)
+        want, got = self._model.observation_space, env.observation_space
+        shapes = {k: s.shape for k, s in want.spaces.items()}
+        if shapes != {k: s.shape for k, s in got.spaces.items()}:
+            raise ConfigError("agent", f"{str(self.model_path)!r} was built for observations {shapes}, "
+                              f"but {self.config.env_id} on {evaluator.mcm.name} gives "
+                              f"{ {k: s.shape for k, s in got.spaces.items()} }",
+                              "use the agent on an MCM of the size it was trained for, or train one for this MCM")
+        return env
 
     # -- inference -------------------------------------------------------------------------------
     def _logits(self, obs: Any) -> np.ndarray:

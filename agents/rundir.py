@@ -11,8 +11,9 @@
       progress.csv     SB3 logger CSV
       monitor/         Monitor CSVs (training episodes, with edp_js / latency_s / energy_j)
       eval/            evaluations.npz (MaskableEvalCallback) + edp_vs_ref.csv (EDP / SCAR EDP per eval)
-      checkpoints/     rl_model_<steps>_steps.zip
-      best_model.zip   final_model.zip
+      checkpoints/     rl_model_<steps>_steps.zip (a resumed run also keeps the earlier final model here)
+      best_model.zip   final_model.zip   (SB3 zips: pickles, loaded only with --trust; --resume reads their weights)
+      best_agent/      final_agent/      (agent directories: agent.json + policy.pt, weights only)
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@ One function, :func:`train`: config -> run directory (layout in :mod:`agents.run
   plus :class:`EdpVsRefCallback` which turns each evaluation into EDP / EDP_SCAR per scenario
   (``eval/edp_vs_ref.csv``, read by ``scripts/learning_curve.py``),
 * ``CheckpointCallback`` (``checkpoints/``), CSV + TensorBoard logging, a progress bar,
-* resume: ``train(cfg, resume="path/to/checkpoint.zip")`` continues the step counter.
+* the agents as agent directories (weights only, :mod:`agents.agentfile`): ``best_agent/`` at every
+  new best evaluation, ``final_agent/`` at the end, beside SB3's ``best_model.zip`` /
+  ``final_model.zip``,
+* resume: ``train(cfg, resume="path/to/checkpoint.zip")`` continues the step counter (see :func:`train`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from typing import Any
 from agents.config import TrainConfig
 from agents.envs import ScenarioFeeder, check_held_out, make_vec
 from agents.rundir import default_run_dir, write_run_metadata
+from scar_gym.errors import ConfigError
+
+#: Config keys a resumed run may change (everything else must be the checkpoint's run's).
+RESUME_MAY_CHANGE = ("n_timesteps", "progress_bar", "torch_threads")
 
 
 def reference_edp(scenario: Any, mcm_name: str, cache: dict[tuple, float] | None = None,
@@ -50,9 +57,19 @@ def _feeder(venv) -> ScenarioFeeder:
     return env
 
 
-def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_name: str):
+def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_name: str, resumed: bool = False):
     from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
     from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+
+    from agents.agentfile import save_agent
+
+    class ExportBest(BaseCallback):
+        """At a new best evaluation (after SB3 wrote best_model.zip): ``best_agent/``, weights only."""
+
+        def _on_step(self) -> bool:
+            save_agent(self.model.policy, run_dir / "best_agent", cfg.to_dict(),
+                       {"num_timesteps": int(self.model.num_timesteps), "run": str(run_dir)})
+            return True
 
     class EdpVsRefCallback(BaseCallback):
         """After each evaluation: EDP / EDP_ref per validation scenario (ref = ``eval.reference``, SCAR by
@@ -92,7 +109,9 @@ def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_n
     eval_cb = MaskableEvalCallback(
         eval_env, n_eval_episodes=cfg.eval.episodes or n_eval, eval_freq=max(cfg.eval.freq // n_envs, 1),
         best_model_save_path=str(run_dir), log_path=str(run_dir / "eval"), deterministic=cfg.eval.deterministic,
-        callback_after_eval=EdpVsRefCallback(), verbose=0)
+        callback_after_eval=EdpVsRefCallback(), callback_on_new_best=ExportBest(), verbose=0)
+    if resumed:
+        _continue_evaluations(eval_cb, run_dir / "eval" / "evaluations.npz")
     ckpt = CheckpointCallback(save_freq=max(cfg.checkpoint.freq // n_envs, 1), save_path=str(run_dir / "checkpoints"),
                               name_prefix="rl_model", verbose=0)
     return CallbackList([eval_cb, ckpt])
@@ -118,39 +137,201 @@ def build_model(cfg: TrainConfig, venv, run_dir: Path | None):
                        device="cpu", verbose=0)
 
 
+def _continue_evaluations(eval_cb, path: Path) -> None:
+    """A resumed run's evaluation callback starts from the evaluations already in ``path`` (read
+    without pickles), so ``evaluations.npz`` keeps them and ``best_model`` is replaced only by a
+    better one."""
+    import numpy as np
+
+    if not path.is_file():
+        return
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            t, r, n = z["timesteps"].tolist(), z["results"].tolist(), z["ep_lengths"].tolist()
+    except (OSError, KeyError, ValueError) as e:
+        raise ConfigError("--resume", f"cannot read the earlier evaluations {str(path)!r} ({e})"[:300],
+                          "move the file away to start its history anew") from None
+    eval_cb.evaluations_timesteps, eval_cb.evaluations_results, eval_cb.evaluations_length = t, r, n
+    if r:
+        eval_cb.best_mean_reward = max(float(np.mean(x)) for x in r)
+
+
+def _appending_csv(path: Path):
+    """SB3's CSV logger that continues an existing ``progress.csv`` (its header and rows are kept)."""
+    from stable_baselines3.common.logger import CSVOutputFormat, make_output_format
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return make_output_format("csv", str(path.parent))
+    fmt = CSVOutputFormat.__new__(CSVOutputFormat)
+    fmt.file = path.open("r+", newline="")
+    fmt.keys = fmt.file.readline().rstrip("\r\n").split(",")
+    fmt.file.seek(0, 2)
+    fmt.separator, fmt.quotechar = ",", '"'
+    return fmt
+
+
+def _checkpoint_steps(p: Path) -> int | None:
+    parts = p.stem.split("_")
+    return int(parts[-2]) if len(parts) >= 3 and parts[-1] == "steps" and parts[-2].isdigit() else None
+
+
+def _run_of(checkpoint: Path) -> Path:
+    return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
+
+
+def check_resume(cfg: TrainConfig, checkpoint: Path, steps: int, run_dir: Path) -> list[str]:
+    """Refuse a resume that would change the run's config or overwrite its later checkpoints; returns
+    the note lines (what is kept, what is trained again)."""
+    from agents.config import load_config
+
+    for where in dict.fromkeys([_run_of(checkpoint), run_dir]):
+        saved = where / "config.yaml"
+        if not saved.is_file():
+            continue
+        old, new = load_config(saved).to_dict(), cfg.to_dict()
+        for key in sorted(set(old) | set(new)):
+            if key not in RESUME_MAY_CHANGE and old.get(key) != new.get(key):
+                raise ConfigError("--resume", f"{str(saved)!r} was trained with {key} = {old.get(key)!r}, this config "
+                                  f"has {new.get(key)!r}"[:400], "resume with the config of the run that wrote the "
+                                  f"checkpoint (only {', '.join(RESUME_MAY_CHANGE)} may change)")
+    later = sorted((s, p.name) for p in (run_dir / "checkpoints").glob("rl_model_*_steps.zip")
+                   if (s := _checkpoint_steps(p)) is not None and s > steps)
+    if later:
+        raise ConfigError("--resume", f"{run_dir} already has checkpoints past step {steps:,} ({later[-1][1]}): "
+                          "resuming from this one would overwrite them", "resume from the latest checkpoint, or give "
+                          "another --run-dir")
+    notes = [f"resuming from {checkpoint} at step {steps:,}; everything already in {run_dir} is kept "
+             "(logs, monitor files and evaluations are continued)"]
+    progress = run_dir / "progress.csv"
+    if progress.is_file():
+        import csv
+
+        with progress.open(newline="") as f:
+            logged = [int(float(r["time/total_timesteps"])) for r in csv.DictReader(f)
+                      if r.get("time/total_timesteps") not in (None, "")]
+        if logged and max(logged) > steps:
+            notes.append(f"note: progress.csv runs to step {max(logged):,}: the {max(logged) - steps:,} steps after "
+                         "the checkpoint are not in it and are trained again (their rows stay in the logs)")
+    return notes
+
+
 def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Path | None = None,
-          argv: list[str] | None = None, runs_root: str | Path = "runs") -> Path:
-    """Train per ``cfg``; returns the run directory (``best_model.zip``, ``final_model.zip``, logs)."""
+          argv: list[str] | None = None, runs_root: str | Path = "runs", log: Any = print) -> Path:
+    """Train per ``cfg``; returns the run directory (``best_model.zip``, ``final_model.zip``, logs).
+
+    ``resume``: continue from a checkpoint zip, read weights-only (:func:`agents.agentfile.read_checkpoint`:
+    nothing in it is unpickled). The config must be the one of the checkpoint's run (only
+    :data:`RESUME_MAY_CHANGE` may differ). Nothing already in the run directory is lost: ``progress.csv``,
+    the monitor files, ``eval/`` and ``command.txt`` are continued, ``config.yaml`` and
+    ``versions.json`` kept, a previous ``final_model.zip`` / ``final_agent/`` moved into
+    ``checkpoints/`` under their step, and ``best_model`` replaced only by a better evaluation than
+    every earlier one. What is lost is at most the steps trained after the checkpoint, which the
+    note (``log``) states.
+    """
     import torch
-    from sb3_contrib import MaskablePPO
     from stable_baselines3.common.logger import Logger, make_output_format
 
+    from agents.agentfile import load_checkpoint_into, read_checkpoint, save_agent
+
     check_held_out(cfg)
-    torch.set_num_threads(cfg.torch_threads)
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(cfg, runs_root)
-    write_run_metadata(run_dir, cfg.to_dict(), argv)
-    venv = make_vec(cfg, "train", monitor_dir=str(run_dir / "monitor"))
-    eval_env = make_vec(cfg, "eval", monitor_dir=str(run_dir / "monitor"))
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError("--run-dir", f"{str(run_dir)!r} is a file", "give a directory for the run")
+    ckpt, model = None, None
+    torch.set_num_threads(cfg.torch_threads)
+    if resume is not None:  # everything checked before anything is written: a bad resume changes nothing
+        ckpt = read_checkpoint(resume)
+        notes = check_resume(cfg, Path(resume), ckpt.num_timesteps, run_dir)
+        probe = make_vec(cfg, "train")  # without monitor files
+        model = build_model(cfg, probe, run_dir)
+        load_checkpoint_into(model, ckpt)
+        probe.close()
+        for line in notes:
+            log(line)
+    resumed = ckpt is not None
+    if resumed and (run_dir / "config.yaml").is_file():
+        _append_command(run_dir, argv, ckpt.num_timesteps)
+    else:
+        write_run_metadata(run_dir, cfg.to_dict(), argv)
+    if resumed:
+        _keep_final(run_dir)
+    venv = make_vec(cfg, "train", monitor_dir=str(run_dir / "monitor"), append=resumed)
+    eval_env = make_vec(cfg, "eval", monitor_dir=str(run_dir / "monitor"), append=resumed)
     n_eval = len(_feeder(eval_env).scenarios)
     mcm_name = str(cfg.env_kwargs.get("mcm", cfg.mcm))
-    if resume is not None:
-        model = MaskablePPO.load(str(resume), env=venv, device="cpu")
-    else:
+    if model is None:
         model = build_model(cfg, venv, run_dir)
-    model.set_logger(Logger(str(run_dir), [make_output_format("csv", str(run_dir)),
-                                           make_output_format("tensorboard", str(run_dir / "tb"))]))
-    callbacks = make_callbacks(cfg, run_dir, eval_env, n_eval, mcm_name)
+    else:
+        model.set_env(venv)
+    csv_out = _appending_csv(run_dir / "progress.csv") if resumed else make_output_format("csv", str(run_dir))
+    model.set_logger(Logger(str(run_dir), [csv_out, make_output_format("tensorboard", str(run_dir / "tb"))]))
+    callbacks = make_callbacks(cfg, run_dir, eval_env, n_eval, mcm_name, resumed)
     t0 = time.time()
-    remaining = cfg.n_timesteps - (model.num_timesteps if resume is not None else 0)
+    remaining = cfg.n_timesteps - (model.num_timesteps if resumed else 0)
     model.learn(total_timesteps=max(remaining, 0), callback=callbacks, progress_bar=cfg.progress_bar,
-                reset_num_timesteps=resume is None)
+                reset_num_timesteps=not resumed)
     model.save(str(run_dir / "final_model.zip"))
+    save_agent(model.policy, run_dir / "final_agent", cfg.to_dict(),
+               {"num_timesteps": int(model.num_timesteps), "run": str(run_dir)})
     from scar_gym.factory import make_cost_model
 
-    (run_dir / "train_summary.json").write_text(json.dumps(
-        {"timesteps": int(model.num_timesteps), "wall_s": round(time.time() - t0, 2),
-         "resumed_from": str(resume) if resume else None,
-         "cost_model": make_cost_model(preset=cfg.env_kwargs.get("cost_preset")).describe()}, indent=1) + "\n")
+    summary = {"timesteps": int(model.num_timesteps), "wall_s": round(time.time() - t0, 2),
+               "resumed_from": str(resume) if resume else None,
+               "cost_model": make_cost_model(preset=cfg.env_kwargs.get("cost_preset")).describe()}
+    path = run_dir / "train_summary.json"
+    if resumed and path.is_file():
+        try:
+            before = json.loads(path.read_text())
+        except (OSError, ValueError):
+            before = None
+        if isinstance(before, dict):
+            summary["earlier"] = before.pop("earlier", []) + [before]
+    path.write_text(json.dumps(summary, indent=1) + "\n")
     venv.close()
     eval_env.close()
     return run_dir
+
+
+def _append_command(run_dir: Path, argv: list[str] | None, steps: int) -> None:
+    """A resumed run adds its command line to ``command.txt`` (config.yaml and versions.json are kept)."""
+    import sys
+
+    from scar_gym.provenance import versions
+
+    with (run_dir / "command.txt").open("a") as f:
+        f.write(f"# resumed at step {steps} with versions {json.dumps(versions())}\n")
+        f.write(" ".join(argv if argv is not None else sys.argv) + "\n")
+
+
+def _keep_final(run_dir: Path) -> None:
+    """Move an earlier ``final_model.zip`` / ``final_agent/`` into ``checkpoints/`` under their step, so the
+    resumed run's final model does not replace them."""
+    import shutil
+
+    from agents.agentfile import AGENT_JSON
+
+    for name in ("final_model.zip", "final_agent"):
+        src = run_dir / name
+        if not src.exists():
+            continue
+        steps = None
+        if name == "final_agent" and (src / AGENT_JSON).is_file():
+            try:
+                steps = json.loads((src / AGENT_JSON).read_text())["source"]["num_timesteps"]
+            except (OSError, ValueError, KeyError, TypeError):
+                steps = None
+        elif name == "final_model.zip":
+            try:
+                from agents.agentfile import read_checkpoint
+
+                steps = read_checkpoint(src).num_timesteps
+            except ConfigError:
+                steps = None
+        stem = name.replace(".zip", "")
+        dst = run_dir / "checkpoints" / f"{stem}_{steps if steps is not None else 'earlier'}_steps{src.suffix}"
+        k = 1
+        while dst.exists():
+            dst = dst.with_name(f"{stem}_{steps}_steps_{k}{src.suffix}")
+            k += 1
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(src), str(dst))

@@ -47,7 +47,7 @@ def is_agent(spec: str) -> bool:
     """A learned policy: ``ppo``, ``ppo:PATH`` or a path to a model zip / run directory."""
     from scar_gym.policies.registry import AGENT_POLICY
 
-    return spec.split(":", 1)[0] == AGENT_POLICY or spec.endswith(".zip") or Path(spec).is_dir()
+    return spec.split(":", 1)[0] == AGENT_POLICY or spec.endswith(".zip") or fileio.is_dir(spec)
 
 
 def takes_rollout_options(spec: str) -> bool:
@@ -96,7 +96,8 @@ def _json_safe(x: Any) -> Any:
 
 def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, mcm: str | None = None,
                   scenarios: Sequence | None = None, progress: Any = None, reference: str = "scar",
-                  rollout_kwargs: dict[str, Any] | None = None, cost_preset: str | None = None) -> list[Row]:
+                  rollout_kwargs: dict[str, Any] | None = None, cost_preset: str | None = None,
+                  trust: bool = False) -> list[Row]:
     """Run every policy on every scenario of the suite; SCAR is always run (it is the reference).
 
     Args:
@@ -106,6 +107,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
         reference: the policy ``edp_vs_scar`` divides by (tests substitute a cheap one).
         rollout_kwargs: ``samples`` / ``improve`` for the rollout-search policies only (agents, ``window-ls``).
         cost_preset: the per-layer cost preset every policy is scored under (the default for ``None``).
+        trust: let the agents load Stable-Baselines3 zips (their pickled parts run code from the file).
     """
     from scar_gym.factory import make_cost_model, make_evaluator
     from scar_gym.presets import load_mcm
@@ -115,7 +117,14 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     hw = load_mcm(mcm_name)
     scens = list(scenarios) if scenarios is not None else suite_scenarios(suite, seed)
     order = [reference] + [p for p in dict.fromkeys(policies) if p != reference]
-    built = {p: build_policy(p, **((rollout_kwargs or {}) if takes_rollout_options(p) else {})) for p in order}
+
+    def options(p: str) -> dict[str, Any]:
+        kw = dict(rollout_kwargs or {}) if takes_rollout_options(p) else {}
+        if trust and is_agent(p):
+            kw["trust"] = True
+        return kw
+
+    built = {p: build_policy(p, **options(p)) for p in order}
     short = [policy_label(p) for p in order]
     # two agents in runs/a/s0 and runs/b/s0 would share a short label: those keep their full spec
     labels = {p: lab if short.count(lab) == 1 else p for p, lab in zip(order, short)}

@@ -34,10 +34,19 @@ ENTRY_POINT_GROUP = "scar_gym.commands"
 EXIT_USAGE = 2  # argparse's code for bad arguments; bad configs are the same kind of user error
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser with a one-line usage error, like every other error of the CLI:
+    ``error: argument --seed: ...; see 'scar-gym schedule --help'`` (exit status 2). Sub-command
+    parsers are of the same class (``add_subparsers`` uses the parent's class)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser. A command module that cannot be imported because a third-party package is
     missing is left out and named in the help epilog; a missing scar_gym module is a bug and raises."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="scar-gym",
         description="Schedule multi-model DNN workloads on heterogeneous multi-chiplet accelerators.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -70,11 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_USAGE)
         return int(args.func(args) or 0)
     except ScarGymError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (scar-gym ... | head): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def one_line(text: str, limit: int = 1000) -> str:
+    """An error message on one line, at most ``limit`` characters (a pasted spec can be huge)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit // 2] + " ... " + text[-limit // 2:]
 
 
 if __name__ == "__main__":

@@ -62,3 +62,21 @@ def require_positive(value, field: str, file: str | None = None, integer: bool =
     if value <= 0:
         raise ConfigError(field, f"must be > 0, got {value!r}", f"set {field} to a positive value", file)
     return value
+
+
+def require_count(value, field: str, maximum: int, unit: str, fix: str, file: str | None = None) -> int:
+    """Return ``value`` if it is an integer 1 .. ``maximum``, else raise ConfigError stating the bound."""
+    require_positive(value, field, file)
+    if value > maximum:
+        raise ConfigError(field, f"{value:,} {unit}, above the bound of {maximum:,}", fix, file)
+    return value
+
+
+def require_in_range(value, field: str, lo: float, hi: float, unit: str = "", file: str | None = None):
+    """Return ``value`` if it is a finite number in ``[lo, hi]``, else raise ConfigError stating the range."""
+    require_positive(value, field, file, integer=False)
+    if not lo <= value <= hi:
+        unit = f" {unit}" if unit else ""
+        raise ConfigError(field, f"{value!r} is outside the range {lo:g} .. {hi:g}{unit}",
+                          f"set {field} within the range", file)
+    return value

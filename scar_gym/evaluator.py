@@ -32,6 +32,7 @@ assignment: searches that recombine the same per-model choices pay for each only
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -41,6 +42,7 @@ import numpy as np
 from scar_gym.costmodel.tables import CostModel, ModelCostTable
 from scar_gym.errors import ConfigError
 from scar_gym.hardware import MCM
+from scar_gym.scenarios import check_batch, check_model_names
 from scar_gym.schedule import Assignment, Schedule, Window, validate
 from scar_gym.workloads.model import Model
 
@@ -99,6 +101,11 @@ class ScheduleResult:
         object.__setattr__(self, "nop_j", float(sum(m.nop_j for m in ms)))
         object.__setattr__(self, "dram_j", float(sum(m.dram_j for m in ms)))
         object.__setattr__(self, "energy_j", self.compute_j + self.nop_j + self.dram_j)
+        if not (math.isfinite(self.latency_s) and math.isfinite(self.energy_j) and math.isfinite(self.edp_js)):
+            # Inputs are checked where they enter (finite, positive, bounded), but constants near the
+            # ends of the float range can still overflow a product: never report such a number.
+            raise ConfigError("result", f"latency {self.latency_s!r} s, energy {self.energy_j!r} J: not a finite "
+                              "number", "the MCM's package or chiplet constants are out of range; check them")
 
     @property
     def edp_js(self) -> float:
@@ -212,8 +219,8 @@ class Evaluator:
         if len(models) != len(batches):
             raise ConfigError("batches", f"{len(batches)} batches for {len(models)} models", "give one batch per model")
         for m, b in zip(models, batches):
-            if not isinstance(b, (int, np.integer)) or b <= 0:
-                raise ConfigError(f"batch of {m.name}", f"must be a positive integer, got {b!r}", "fix the scenario")
+            check_batch(int(b) if isinstance(b, np.integer) else b, f"batch of {m.name}")
+        check_model_names(models)
         objective_value(objective, 1.0, 1.0)
         self.models = tuple(models)
         self.num_layers = tuple(m.num_layers for m in self.models)
@@ -238,6 +245,14 @@ class Evaluator:
         its ``num_evaluations`` counts only its own work); ``cache_size`` defaults to this one's."""
         return Evaluator(self.models, self.batches, self.mcm, cost_model=self.cost_model, objective=self.objective,
                          cache_size=self._cache_size if cache_size is None else cache_size, domain=self.domain)
+
+    def context(self, scenario: dict | None = None) -> dict[str, Any]:
+        """What a schedule made with this evaluator was made for, as recorded in schedule files: the
+        scenario (as given), the MCM (PEs resolved), the cost model, and each model's name, batch,
+        layer count and layer digest."""
+        return {"scenario": scenario, "mcm": self.mcm.to_dict(), "cost_model": self.cost_model.describe(),
+                "models": [{"name": m.name, "batch": b, "layers": m.num_layers, "digest": m.digest}
+                           for m, b in zip(self.models, self.batches)]}
 
     # -- public API ----------------------------------------------------------------------------
     def validate(self, schedule: Schedule, require_paths: bool = False, allow_partial: bool = False) -> None:

@@ -28,13 +28,25 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from scar_gym.errors import ConfigError, require_positive
+from scar_gym.errors import ConfigError, require_count, require_in_range, require_positive
 
 DATAFLOW_LETTERS = {"N": "nvd", "S": "shi", "E": "eye"}
 DATAFLOWS = tuple(DATAFLOW_LETTERS.values())
 TOPOLOGIES = ("mesh", "tri")
 #: PEs per chiplet by scenario domain (Table II).
 DOMAIN_PES = {"datacenter": 4096, "arvr": 256}
+#: Size bounds (a value above one is an error that states it): chiplets per MCM (32x32; a
+#: policy's work grows with the grid, the paper's largest is 6x6), PEs per chiplet, bytes of one
+#: chiplet's memories, and the element width (INT8 = 1 .. FP64 = 8).
+MAX_CHIPLETS = 1024
+MAX_PES = 2**20
+MAX_MEMORY_BYTES = 2**50
+MAX_BYTES_PER_ELEMENT = 8
+MAX_HOP_CYCLES = 10**9
+#: Chiplet bandwidths (elements per cycle) and package constants (SI units) must lie in these
+#: ranges: far outside them a product of the cost model overflows or underflows the float range.
+BANDWIDTH_RANGE = (1e-3, 1e12)
+PACKAGE_RANGE = (1e-15, 1e15)
 
 
 @dataclass(frozen=True)
@@ -53,8 +65,11 @@ class PackageSpec:
     def __post_init__(self) -> None:
         for f in ("clock_hz", "dram_latency_s", "dram_energy_j_per_bit", "dram_bandwidth_bytes_per_s",
                   "nop_hop_latency_s", "nop_energy_j_per_bit", "nop_bandwidth_bytes_per_s"):
-            require_positive(getattr(self, f), f"package.{f}", integer=False)
+            require_in_range(getattr(self, f), f"package.{f}", *PACKAGE_RANGE, "in SI units (Hz, s, J/bit, B/s)")
         require_positive(self.bytes_per_element, "package.bytes_per_element")
+        if self.bytes_per_element > MAX_BYTES_PER_ELEMENT:
+            raise ConfigError("package.bytes_per_element", f"{self.bytes_per_element:,} bytes per element, above "
+                              f"the bound of {MAX_BYTES_PER_ELEMENT}", "use 1 (INT8), 2 (FP16), 4 (FP32) or 8")
 
 
 @dataclass(frozen=True)
@@ -92,9 +107,12 @@ class ChipletSpec:
         if self.dataflow not in DATAFLOWS:
             raise ConfigError("chiplet.dataflow", f"unknown dataflow {self.dataflow!r}",
                               f"use one of {', '.join(DATAFLOWS)}")
-        require_positive(self.num_pes, "chiplet.num_pes")
-        require_positive(self.l2_bytes, "chiplet.l2_bytes")
-        require_positive(self.l1_bytes_per_pe, "chiplet.l1_bytes_per_pe")
+        check_pes(self.num_pes, "chiplet.num_pes")
+        for f in ("l2_bytes", "l1_bytes_per_pe"):
+            require_positive(getattr(self, f), f"chiplet.{f}")
+            if getattr(self, f) > MAX_MEMORY_BYTES:
+                raise ConfigError(f"chiplet.{f}", f"{getattr(self, f):,} bytes, above the bound of "
+                                  f"{MAX_MEMORY_BYTES:,}", "check the value (Table II: 10 MB of L2)")
         if self.cluster_size is not None:
             require_positive(self.cluster_size, "chiplet.cluster_size")
             if self.num_pes % self.cluster_size:
@@ -102,11 +120,11 @@ class ChipletSpec:
                                   "choose a divisor of num_pes")
         for f in ("noc_bw", "offchip_bw"):
             if getattr(self, f) is not None:
-                require_positive(getattr(self, f), f"chiplet.{f}", integer=False)
+                require_in_range(getattr(self, f), f"chiplet.{f}", *BANDWIDTH_RANGE, "elements per cycle")
         if (not isinstance(self.noc_hop_cycles, int) or isinstance(self.noc_hop_cycles, bool)
-                or self.noc_hop_cycles < 0):
-            raise ConfigError("chiplet.noc_hop_cycles", f"expected an integer >= 0, got {self.noc_hop_cycles!r}",
-                              "write the NoC hop latency in whole cycles, e.g. 1")
+                or not 0 <= self.noc_hop_cycles <= MAX_HOP_CYCLES):
+            raise ConfigError("chiplet.noc_hop_cycles", f"expected an integer 0 .. {MAX_HOP_CYCLES:,}, got "
+                              f"{self.noc_hop_cycles!r}", "write the NoC hop latency in whole cycles, e.g. 1")
 
     @property
     def cluster(self) -> int:
@@ -122,6 +140,19 @@ class ChipletSpec:
     @property
     def num_clusters(self) -> int:
         return self.num_pes // self.cluster
+
+
+def check_pes(value: Any, field: str = "num_pes", file: str | None = None) -> int:
+    """``value`` if it is an integer 1 .. :data:`MAX_PES`, else a :class:`ConfigError` naming ``field``."""
+    return require_count(value, field, MAX_PES, "PEs per chiplet", "use e.g. 4096 (Table II: 4096 datacenter, 256 "
+                         "AR/VR)", file)
+
+
+def check_grid(rows: int, cols: int, field: str = "layout", file: str | None = None) -> None:
+    """Refuse grids of more than :data:`MAX_CHIPLETS` chiplets (before any table of them is built)."""
+    if rows * cols > MAX_CHIPLETS:
+        raise ConfigError(field, f"{rows}x{cols} = {rows * cols:,} chiplets, above the bound of {MAX_CHIPLETS:,}",
+                          "use at most 32x32 chiplets", file)
 
 
 def square_side(num_pes: int) -> int:
@@ -172,8 +203,9 @@ def parse_layout(layout: str | list[str] | tuple[str, ...], field: str = "layout
     else:
         raise ConfigError(field, f"expected a string like 'NSN/NSN/NSN' or a list of rows, got {type(layout).__name__}",
                           "write one row of letters per grid row", file)
-    if not rows:
+    if not rows or not rows[0]:
         raise ConfigError(field, "empty layout", "write at least one row, e.g. 'NSN/NSN/NSN'", file)
+    check_grid(len(rows), max(len(r) for r in rows), field, file)
     rows = [r.upper() for r in rows]
     widths = {len(r) for r in rows}
     if len(widths) != 1:
@@ -217,7 +249,7 @@ class MCM:
         if self.topology not in TOPOLOGIES:
             raise ConfigError("topology", f"unknown topology {self.topology!r}", f"use one of {', '.join(TOPOLOGIES)}")
         if self.num_pes is not None:
-            require_positive(self.num_pes, "num_pes")
+            check_pes(self.num_pes, "num_pes")
         check_chiplet_fields(self.chiplet)
         # Validate the chiplet fields now rather than at first use.
         for df in set(self.dataflows):
@@ -330,11 +362,15 @@ class MCM:
     @cached_property
     def hops(self) -> np.ndarray:
         """(C, C) int matrix of routed hop counts."""
-        n = self.num_chiplets
-        h = np.zeros((n, n), dtype=np.int64)
-        for a in range(n):
-            for b in range(n):
-                h[a, b] = len(self.route(a, b)) - 1
+        # Closed form of :meth:`route`'s length (tests/test_hardware.py checks the two agree): XY
+        # routing walks |dr| + |dc| links; on ``tri`` a diagonal replaces a row and a column step
+        # when dr and dc have the same sign.
+        r, c = np.divmod(np.arange(self.num_chiplets, dtype=np.int64), self.cols)
+        dr = r[None, :] - r[:, None]
+        dc = c[None, :] - c[:, None]
+        h = np.abs(dr) + np.abs(dc)
+        if self.topology == "tri":
+            h = np.where(dr * dc > 0, np.maximum(np.abs(dr), np.abs(dc)), h)
         h.setflags(write=False)
         return h
 
@@ -400,6 +436,11 @@ def mcm_from_dict(data: Any, file: str | None = None, default_name: str | None =
     name = data.get("name", default_name)
     if not name:
         raise ConfigError("name", "missing", "add 'name: my-mcm'", file)
+    if not isinstance(name, (str, int)) or isinstance(name, bool):
+        raise ConfigError("name", f"expected a string, got {name!r}", "write e.g. 'name: my-mcm'", file)
+    if not isinstance(data.get("description") or "", str):
+        raise ConfigError("description", f"expected text, got {type(data['description']).__name__}",
+                          "write the description as one string", file)
     layout = parse_layout(data["layout"], "layout", file)
     chiplet = check_chiplet_fields(data.get("chiplet") or {}, file)
     package_data = data.get("package") or {}

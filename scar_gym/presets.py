@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Callable
 
 from scar_gym.errors import ConfigError, UnknownNameError
-from scar_gym.hardware import MCM, TOPOLOGIES, grid_mcm, load_mcm_file, parse_layout
+from scar_gym.fileio import is_file
+from scar_gym.hardware import MCM, TOPOLOGIES, check_grid, grid_mcm, load_mcm_file, parse_layout
 from scar_gym.paths import MCM_DIR
 
 #: Built-in preset names, sorted (one ``<name>.yaml`` each in ``configs/mcm``).
@@ -99,7 +100,7 @@ def family_layout(family: str, rows: int, cols: int) -> tuple[str, ...]:
 
 
 def _looks_like_path(spec: str) -> bool:
-    return spec.lower().endswith((".yaml", ".yml")) or Path(spec).is_file()
+    return spec.lower().endswith((".yaml", ".yml")) or is_file(spec)
 
 
 def _from_family(spec: str) -> MCM | None:
@@ -109,6 +110,7 @@ def _from_family(spec: str) -> MCM | None:
     rows, cols = int(m["rows"]), int(m["cols"])
     if rows < 1 or cols < 1:
         raise ConfigError("mcm", f"grid {rows}x{cols} in {spec!r} is empty", "use at least 1x1")
+    check_grid(rows, cols, "mcm")
     layout = family_layout(m["family"], rows, cols)
     return MCM(name=spec.lower(), layout=layout, topology="tri" if m["tri"] else "mesh")
 

@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from scar_gym.errors import ConfigError, UnknownNameError, require_positive
+from scar_gym.errors import ConfigError, UnknownNameError, require_count, require_positive
+from scar_gym.fileio import is_file
 from scar_gym.hardware import DOMAIN_PES
 from scar_gym.paths import SCENARIO_DIR
 
@@ -57,8 +58,34 @@ DEFAULT_BATCH_CHOICES: dict[str, tuple[int, ...]] = {
     "bert-base": (1, 2, 4, 8, 16, 24),
     "arvr": (3, 10, 15, 30, 45, 60),
 }
+#: Samples (or frames per second) of one model at most: cost tables hold every divisor of the batch
+#: and the cost model's integer arithmetic multiplies by it (see scar_gym.workloads.layers.MAX_MACS).
+#: Table III's largest is 60.
+MAX_BATCH = 65_536
+#: Models per scenario at most (Table III's largest scenario has 6).
+MAX_MODELS = 64
 _TOP_FIELDS = ("id", "use_case", "domain", "description", "models")
 _MODEL_FIELDS = ("model", "batch")
+
+
+def check_batch(value: Any, field: str = "batch", file: str | None = None) -> int:
+    """``value`` if it is an integer 1 .. :data:`MAX_BATCH`, else a :class:`ConfigError` naming ``field``."""
+    return require_count(value, field, MAX_BATCH, "samples per model", "split the work into several scenarios", file)
+
+
+def check_model_names(models: Sequence[Model], fields: Sequence[str] | None = None,
+                      specs: Sequence[str] | None = None) -> None:
+    """Refuse two models of one name: every schedule, result and report keys models by name."""
+    seen: dict[str, int] = {}
+    for i, m in enumerate(models):
+        if m.name in seen:
+            j = seen[m.name]
+            field = fields[i] if fields else f"models[{i}]"
+            what = f" ({specs[i]!r} and {specs[j]!r})" if specs else ""
+            raise ConfigError(field, f"model name {m.name!r} is also the name of models[{j}]{what}; their results "
+                              "would merge into one entry", "give each model its own name (a layer table's "
+                              "'name:' field or '# name:' line)")
+        seen[m.name] = i
 
 
 # The zoo is imported inside functions: importing it builds no model, but keeping it lazy lets this
@@ -107,7 +134,7 @@ class ModelInstance:
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError("model", f"expected a model id or a layer-table path, got {self.model!r}",
                               "write e.g. 'model: resnet50'")
-        require_positive(self.batch, "batch")
+        check_batch(self.batch)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "batch": self.batch}
@@ -137,6 +164,9 @@ class Scenario:
             raise ConfigError("domain", f"unknown domain {self.domain!r}", f"use one of {', '.join(DOMAINS)}")
         if not self.models:
             raise ConfigError("models", "no models", "list at least one '{model: <id>, batch: <n>}'")
+        if len(self.models) > MAX_MODELS:
+            raise ConfigError("models", f"{len(self.models)} models, above the bound of {MAX_MODELS}",
+                              "split them into several scenarios")
         seen: dict[str, int] = {}
         for i, inst in enumerate(self.models):
             if not isinstance(inst, ModelInstance):
@@ -155,11 +185,18 @@ class Scenario:
     def batches(self) -> tuple[int, ...]:
         return tuple(m.batch for m in self.models)
 
+    @property
+    def table_paths(self) -> tuple[str, ...]:
+        """The layer-table files the scenario reads (its models that are not zoo ids)."""
+        return tuple(m.model for m in self.models if _is_table_path(m.model))
+
     def build_models(self) -> list[Model]:
         """The :class:`~scar_gym.workloads.model.Model` of every instance, in order (batch not applied)."""
         from scar_gym.workloads import resolve_model
 
-        return [resolve_model(m.model) for m in self.models]
+        models = [resolve_model(m.model) for m in self.models]
+        check_model_names(models, [f"models[{i}].model" for i in range(len(models))], self.model_names)
+        return models
 
     def summary(self) -> str:
         """``gpt-l (1), bert-large (3)``: the models with their batches, Table III style."""
@@ -211,14 +248,14 @@ def _model_instance(entry: Any, i: int, base_dir: Path | None, known_ids: Sequen
                           "write e.g. 'model: resnet50'")
     model = model.strip()
     if _is_table_path(model):
-        if base_dir is not None and not Path(model).is_absolute() and (base_dir / model).is_file():
+        if base_dir is not None and not Path(model).is_absolute() and is_file(base_dir / model):
             model = str(base_dir / model)
-        if not Path(model).is_file():
+        if not is_file(model):
             raise ConfigError(f"{where}.model", f"no such layer table {model!r}",
                               "give a path relative to the scenario file or the working directory")
     elif model not in known_ids:
         raise UnknownNameError("model", model, known_ids, field=f"{where}.model")
-    require_positive(batch, f"{where}.batch")
+    check_batch(batch, f"{where}.batch")
     return ModelInstance(model, batch)
 
 
@@ -242,6 +279,9 @@ def _scenario_from_dict(data: Any, file: str | None, default_id: str | None) -> 
     if not isinstance(models, list) or not models:
         raise ConfigError("models", f"expected a non-empty list, got {models!r}",
                           "write entries '- {model: <id>, batch: <n>}'")
+    if len(models) > MAX_MODELS:
+        raise ConfigError("models", f"{len(models)} models, above the bound of {MAX_MODELS}",
+                          "split them into several scenarios")
     base_dir = Path(file).parent if file else None
     known_ids = _zoo_ids()
     instances = tuple(_model_instance(entry, i, base_dir, known_ids) for i, entry in enumerate(models))
@@ -275,7 +315,7 @@ def load_scenario(spec: str) -> Scenario:
     sid = f"sc{spec}" if spec.isdigit() else spec
     if sid in SCENARIO_IDS:
         return load_scenario_file(SCENARIO_DIR / f"{sid}.yaml")
-    if spec.lower().endswith((".yaml", ".yml")) or Path(spec).is_file():
+    if spec.lower().endswith((".yaml", ".yml")) or is_file(spec):
         return load_scenario_file(spec)
     raise UnknownNameError("scenario", spec, SCENARIO_IDS + ("<path to a scenario .yaml file>",), field="scenario")
 
@@ -303,12 +343,15 @@ class ModelSet:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "models", tuple(self.models))
+        for i, b in enumerate(self.batches):
+            check_batch(int(b) if isinstance(b, np.integer) else b, f"batches[{i}]")
         object.__setattr__(self, "batches", tuple(int(b) for b in self.batches))
         if self.domain not in DOMAINS:
             raise ConfigError("domain", f"unknown domain {self.domain!r}", f"use one of {', '.join(DOMAINS)}")
         if not self.models or len(self.models) != len(self.batches):
             raise ConfigError("batches", f"{len(self.batches)} batches for {len(self.models)} models",
                               "give at least one model and one batch per model")
+        check_model_names(self.models)
 
     def build_models(self) -> list[Model]:
         return list(self.models)

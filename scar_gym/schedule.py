@@ -105,25 +105,63 @@ class Schedule:
 
     @staticmethod
     def from_dict(data: Any, file: str | None = None) -> "Schedule":
-        if not isinstance(data, dict) or "windows" not in data:
+        """A schedule from its :meth:`to_dict` form, checked strictly: every number an integer (not a
+        float, string or bool), every segment ``[start, stop, chiplet]``, no unknown keys."""
+        if not isinstance(data, dict):
+            raise ConfigError("(top level)", f"expected a mapping, got {_kind(data)}",
+                              "a schedule file is a JSON object with a 'windows' list", file)
+        if "windows" not in data:
             raise ConfigError("windows", "missing", "a schedule file has a 'windows' list", file)
+        windows_d = data["windows"]
+        if not isinstance(windows_d, list) or not windows_d:
+            raise ConfigError("windows", f"expected a non-empty list of windows, got {_kind(windows_d)}",
+                              _WINDOWS_FIX, file)
         windows = []
-        try:
-            for wi, w in enumerate(data["windows"]):
-                assigns = []
-                for a in w:
-                    segs = tuple(Segment(int(s[0]), int(s[1]), int(s[2])) for s in a["segments"])
-                    if not segs:
-                        raise ConfigError(f"windows[{wi}].segments", "empty", "give every model at least one segment", file)
-                    assigns.append(Assignment(int(a["model"]), segs))
-                windows.append(Window(tuple(assigns)))
-        except (KeyError, TypeError, IndexError, ValueError) as e:
-            if isinstance(e, ConfigError):
-                raise
-            raise ConfigError("windows", f"malformed entry ({e!r})",
-                              "write each window as a list of {model: i, segments: [[start, stop, chiplet], ...]}",
-                              file) from None
-        return Schedule(tuple(windows), dict(data.get("meta") or {}))
+        for wi, w in enumerate(windows_d):
+            where = f"windows[{wi}]"
+            if not isinstance(w, list) or not w:
+                raise ConfigError(where, f"expected a non-empty list of assignments, got {_kind(w)}", _WINDOWS_FIX, file)
+            assigns = []
+            for ai, a in enumerate(w):
+                at = f"{where}[{ai}]"
+                if not isinstance(a, dict) or set(a) != {"model", "segments"}:
+                    got = f"keys {sorted(map(str, a))}" if isinstance(a, dict) else _kind(a)
+                    raise ConfigError(at, f"expected {{model, segments}}, got {got}", _WINDOWS_FIX, file)
+                model = _index(a["model"], f"{at}.model", file)
+                segs_d = a["segments"]
+                if not isinstance(segs_d, list) or not segs_d:
+                    raise ConfigError(f"{at}.segments", f"expected a non-empty list, got {_kind(segs_d)}",
+                                      "give every model at least one segment", file)
+                segs = []
+                for si, seg in enumerate(segs_d):
+                    st = f"{at}.segments[{si}]"
+                    if not isinstance(seg, list) or len(seg) != 3:
+                        raise ConfigError(st, f"expected [start, stop, chiplet], got {seg!r}"[:200], _WINDOWS_FIX, file)
+                    segs.append(Segment(*(_index(v, st, file) for v in seg)))
+                assigns.append(Assignment(model, tuple(segs)))
+            windows.append(Window(tuple(assigns)))
+        meta = data.get("meta")
+        if meta is not None and not isinstance(meta, dict):
+            raise ConfigError("meta", f"expected a mapping, got {_kind(meta)}", "remove meta or write it as an object",
+                              file)
+        return Schedule(tuple(windows), dict(meta or {}))
+
+
+_WINDOWS_FIX = "write each window as a list of {model: i, segments: [[start, stop, chiplet], ...]}"
+#: Integers in a schedule file are at most this (a layer position, model or chiplet index).
+_MAX_INDEX = 2**31 - 1
+
+
+def _kind(x: Any) -> str:
+    return f"{type(x).__name__} {x!r}"[:120]
+
+
+def _index(value: Any, field: str, file: str | None) -> int:
+    """An integer 0 .. 2**31 - 1 from JSON: a float (70.9, even 70.0), string or bool is refused."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_INDEX:
+        raise ConfigError(field, f"expected an integer index >= 0, got {_kind(value)}",
+                          "write whole numbers as scar-gym saved them", file)
+    return value
 
 
 def validate(schedule: Schedule, num_layers: Sequence[int], num_chiplets: int,
@@ -183,41 +221,98 @@ def validate(schedule: Schedule, num_layers: Sequence[int], num_chiplets: int,
             raise ScheduleError("unscheduled layers: " + "; ".join(missing))
 
 
+#: The format a schedule file is written in, and those it can be read from (``/1`` files predate the
+#: ``context`` record: they are checked against their stored result only).
+SCHEDULE_FORMAT = "scar-gym-schedule/2"
+READ_FORMATS = ("scar-gym-schedule/1", SCHEDULE_FORMAT)
+#: Top-level keys of a schedule file (``latency_s`` .. ``scheduler_s``: the summary ``scar-gym
+#: schedule --json`` adds).
+FILE_KEYS = ("format", "scenario", "mcm", "windows", "meta", "cost_model", "context", "result",
+             "latency_s", "energy_j", "edp_js", "scheduler_s")
+
+
 def save_schedule_json(path: str | Path, schedule: Schedule, scenario: dict, mcm: dict,
-                       result: dict | None = None, cost_model: dict | None = None) -> None:
+                       result: dict | None = None, cost_model: dict | None = None, context: dict | None = None,
+                       summary: dict | None = None) -> None:
     """Write a self-contained schedule file: the scenario and MCM definitions travel with it.
 
-    ``cost_model`` is the cost preset the result was computed under (``CostModel.describe()``);
-    ``scar-gym evaluate`` scores the file under it again.
+    Args:
+        cost_model: the cost preset the result was computed under (``CostModel.describe()``);
+            ``scar-gym evaluate`` scores the file under it again.
+        context: what the schedule was made for (:meth:`scar_gym.evaluator.Evaluator.context`:
+            scenario, MCM, batches, cost model, each model's layer digest); ``scar-gym evaluate``
+            refuses the file when its scenario, MCM or cost model no longer match it. Default: the
+            given scenario, MCM and cost model without the layer digests.
+        summary: extra top-level numbers (``latency_s``, ``edp_js``, ...; keys of :data:`FILE_KEYS`).
     """
-    doc = {"format": "scar-gym-schedule/1", "scenario": scenario, "mcm": mcm, **schedule.to_dict()}
+    doc = {"format": SCHEDULE_FORMAT, "scenario": scenario, "mcm": mcm, **schedule.to_dict()}
     if cost_model is not None:
         doc["cost_model"] = cost_model
+    doc["context"] = context if context is not None else {"scenario": scenario, "mcm": mcm, "cost_model": cost_model}
     if result is not None:
         doc["result"] = result
+    for k, v in (summary or {}).items():
+        if k not in FILE_KEYS or k in doc:
+            raise ConfigError("summary", f"{k!r} is not a summary field of a schedule file", "use latency_s, "
+                              "energy_j, edp_js, scheduler_s")
+        doc[k] = v
     Path(path).write_text(json.dumps(doc, indent=1))
+
+
+@dataclass(frozen=True)
+class ScheduleFile:
+    """A schedule file, read and checked (:func:`read_schedule_file`)."""
+
+    path: str
+    format: str
+    schedule: Schedule
+    scenario: dict
+    mcm: dict
+    cost_model: dict | None
+    context: dict | None
+    result: dict | None
+
+
+def read_schedule_file(path: str | Path) -> ScheduleFile:
+    """Read a file written by :func:`save_schedule_json`, checking every part's type (not yet the
+    scenario, MCM and cost model themselves: building them does)."""
+    from scar_gym.fileio import read_json
+
+    file = str(path)
+    doc = read_json(path)
+    if not isinstance(doc, dict):
+        raise ConfigError("(top level)", f"expected a JSON object, got {_kind(doc)}",
+                          "give a schedule file written by scar-gym schedule --json", file)
+    unknown = sorted(set(doc) - set(FILE_KEYS))
+    if unknown:
+        raise ConfigError(str(unknown[0]), "unknown field of a schedule file", f"use only {', '.join(FILE_KEYS)}",
+                          file)
+    fmt = doc.get("format")
+    if fmt not in READ_FORMATS:
+        raise ConfigError("format", f"{fmt!r} is not a scar-gym schedule format" if fmt is not None else "missing",
+                          f"give a file written by scar-gym schedule --json (format {SCHEDULE_FORMAT})", file)
+    for key in ("scenario", "mcm"):
+        if key not in doc:
+            raise ConfigError(key, "missing", "schedule files carry the scenario and mcm they were made for", file)
+        if not isinstance(doc[key], dict):
+            raise ConfigError(key, f"expected a mapping, got {_kind(doc[key])}",
+                              "schedule files carry the scenario and mcm they were made for", file)
+    for key in ("cost_model", "context", "result"):
+        if doc.get(key) is not None and not isinstance(doc[key], dict):
+            raise ConfigError(key, f"expected a mapping, got {_kind(doc[key])}",
+                              "remove the field or write the record scar-gym saved", file)
+    if fmt == SCHEDULE_FORMAT and doc.get("context") is None:
+        raise ConfigError("context", "missing", f"a {SCHEDULE_FORMAT} file records what it was made for", file)
+    return ScheduleFile(file, fmt, Schedule.from_dict(doc, file), doc["scenario"], doc["mcm"], doc.get("cost_model"),
+                        doc.get("context"), doc.get("result"))
 
 
 def load_schedule_cost_record(path: str | Path) -> dict | None:
     """The ``cost_model`` record of a schedule file (``None`` for files written before it existed)."""
-    doc = json.loads(Path(path).read_text())
-    rec = doc.get("cost_model") if isinstance(doc, dict) else None
-    if rec is not None and not isinstance(rec, dict):
-        raise ConfigError("cost_model", f"expected a mapping, got {type(rec).__name__}",
-                          "remove the field or write the record scar-gym saved", str(path))
-    return rec
+    return read_schedule_file(path).cost_model
 
 
 def load_schedule_json(path: str | Path) -> tuple[Schedule, dict, dict]:
     """Read a file written by :func:`save_schedule_json`; returns (schedule, scenario dict, mcm dict)."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError("path", f"no such file {str(path)!r}", "check the path") from None
-    except json.JSONDecodeError as e:
-        raise ConfigError("(json)", f"malformed JSON: {e}", "fix the file", str(path)) from None
-    for key in ("scenario", "mcm"):
-        if key not in doc:
-            raise ConfigError(key, "missing", "schedule files carry the scenario and mcm they were made for", str(path))
-    return Schedule.from_dict(doc, str(path)), doc["scenario"], doc["mcm"]
+    f = read_schedule_file(path)
+    return f.schedule, f.scenario, f.mcm

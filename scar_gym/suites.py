@@ -138,10 +138,17 @@ def _instance(spec: Any) -> Instance:
                       "give e.g. 'sc4'")
 
 
+#: Scenarios of a ``random-N`` suite at most (every policy runs on each).
+MAX_RANDOM_SUITE = 1000
+
+
 def _random_n(spec: str, seed: int, field: str) -> list[Scenario]:
     n = spec.split("-", 1)[1]
-    if not n.isdigit() or int(n) <= 0:
+    if not (n.isascii() and n.isdigit()) or int(n[:12]) <= 0:
         raise ConfigError(field, f"bad random suite {spec!r}", "write random-N with N > 0, e.g. random-20")
+    if len(n) > 9 or int(n) > MAX_RANDOM_SUITE:
+        raise ConfigError(field, f"{spec!r}: at most {MAX_RANDOM_SUITE:,} random scenarios per suite",
+                          "use e.g. random-20, or several seeds (--seed)")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError("--seed", f"expected an integer >= 0, got {seed!r}", "use e.g. 0")
     return test_generator(seed).generate(int(n))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Expert iteration from a trained agent: distil its policy-guided search back into the policy.
 
-    python scripts/expert_iteration.py runs/long/s0/best_model.zip --out runs/exit/s0
+    python scripts/expert_iteration.py runs/long/s0 --out runs/exit/s0
     python scripts/expert_iteration.py ppo --out /tmp/exit --iterations 1 --train-n 4 --eval-n 2   # quick
 
 The method and the output directory are described in :mod:`agents.expert`. The result loads like
@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
 
     d = ExpertConfig()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("agent", help="ppo (the shipped agent), a model zip or a run directory")
+    ap.add_argument("agent", help="ppo (the shipped agent), an agent or run directory (a model zip with --trust)")
+    ap.add_argument("--trust", action="store_true",
+                    help="allow a Stable-Baselines3 zip (loading it runs code stored in the file)")
     ap.add_argument("--out", required=True, help="output run directory")
     ap.add_argument("--iterations", type=int, default=d.iterations)
     ap.add_argument("--samples", type=int, default=d.samples, help="rollouts of the expert's search per scenario")
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
                        batch_size=a.batch_size, seed=a.seed)
     t0 = time.time()
     out = expert_iteration(None if a.agent == "ppo" else a.agent, a.out, cfg, argv=[sys.executable, *sys.argv],
-                           train_n=a.train_n, eval_n=a.eval_n)
+                           train_n=a.train_n, eval_n=a.eval_n, trust=a.trust)
     print(f"done in {time.time() - t0:.0f} s: {out}")
     return 0
 

@@ -5,10 +5,10 @@
     python scripts/train_shipped_agent.py --timesteps 2000 --out /tmp/agent   # a quick dry run
 
 Steps: ``agents.train.train`` on ``configs/train/window_het_sides_relocate.yaml`` with seed 2 (the
-run directory goes to ``runs/ppo_mask/...``; about 9 minutes on one core), then ``best_model.zip``
-(else ``final_model.zip``) and the resolved config are copied to
-``agents/pretrained/<name>/{model.zip,config.yaml}`` and the size is checked (< 5 MB). The agent's
-README (results) is written by hand from ``scar-gym eval``.
+run directory goes to ``runs/ppo_mask/...``; about 9 minutes on one core), then the run's
+``best_agent/`` (else ``final_agent/``: agent directories, weights only) and the resolved config are
+copied to ``agents/pretrained/<name>/{agent.json,policy.pt,config.yaml}`` and the size is checked
+(< 5 MB). The agent's README (results) is written by hand from ``scar-gym eval``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timesteps", type=int, default=None, help="override n_timesteps")
     ap.add_argument("--seed", type=int, default=SHIPPED_SEED)
     ap.add_argument("--run-dir", default=None)
-    ap.add_argument("--out", default=str(PRETRAINED_DIR / DEFAULT_AGENT), help="where model.zip/config.yaml go")
+    ap.add_argument("--out", default=str(PRETRAINED_DIR / DEFAULT_AGENT),
+                    help="where agent.json, policy.pt and config.yaml go")
     args = ap.parse_args(argv)
 
     overrides = {}
@@ -51,13 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     run = train(cfg, run_dir=args.run_dir, argv=[sys.executable, *sys.argv])
     print(f"trained in {time.time() - t0:.0f} s: {run}")
-    model = run / "best_model.zip" if (run / "best_model.zip").exists() else run / "final_model.zip"
+    agent = run / "best_agent" if (run / "best_agent").is_dir() else run / "final_agent"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(model, out / "model.zip")
+    for name in ("agent.json", "policy.pt"):
+        shutil.copy(agent / name, out / name)
     shutil.copy(run / "config.yaml", out / "config.yaml")
-    size = (out / "model.zip").stat().st_size
-    print(f"{out / 'model.zip'}: {size / 1024:.0f} KiB (from {model.name})")
+    size = (out / "policy.pt").stat().st_size
+    print(f"{out}: policy.pt {size / 1024:.0f} KiB (from {agent.name})")
     if size >= MAX_BYTES:
         print("error: the model is over 5 MB; shrink policy.net_arch", file=sys.stderr)
         return 1

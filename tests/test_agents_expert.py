@@ -38,7 +38,8 @@ def test_distil_makes_the_greedy_rollout_follow_the_targets():
 def test_expert_iteration_writes_a_loadable_agent(tmp_path):
     out = expert_iteration(None, tmp_path / "exit", ExpertConfig(iterations=1, samples=4, epochs=3),
                            argv=["test"], train_n=2, eval_n=1, log=lambda *_: None)
-    for name in ("best_model.zip", "final_model.zip", "config.yaml", "expert_iteration.csv"):
+    for name in ("best_agent/agent.json", "best_agent/policy.pt", "final_agent/agent.json", "config.yaml",
+                 "expert_iteration.csv"):
         assert (out / name).exists(), name
     with (out / "expert_iteration.csv").open() as f:
         rows = list(csv.DictReader(f))

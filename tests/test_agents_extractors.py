@@ -72,7 +72,8 @@ def test_ppo_with_attention_extractor(tmp_path):
                                 "checkpoint.freq": 64})
     run = train(cfg, run_dir=tmp_path / "attn", argv=["test"])
     assert (run / "final_model.zip").exists()
-    from sb3_contrib import MaskablePPO
+    from agents.agentfile import load_agent
 
-    model = MaskablePPO.load(str(run / "final_model.zip"), device="cpu")
-    assert type(model.policy.features_extractor).__name__ == "ChipletSetExtractor"
+    agent = load_agent(run / "final_agent")  # weights only: the attention extractor is rebuilt from agent.json
+    assert type(agent.policy.features_extractor).__name__ == "ChipletSetExtractor"
+    assert agent.network["features_extractor_kwargs"] == {"token_dim": 8}

@@ -64,7 +64,7 @@ def test_evaluate_energy_preset_changes_energy_only(capsys, saved, tmp_path):
     lib = make_evaluator(scenario, mcm, energy="eyeriss").evaluate(saved[1])
     assert doc["latency_s"] == r.latency_s and doc["energy_breakdown_j"]["compute"] == lib.compute_j != r.compute_j
     assert doc["energy_breakdown_j"]["dram"] == r.dram_j  # on-chiplet energy only
-    assert "note: the file's stored result" in out
+    assert "note: scored under cost preset paper (energy eyeriss); the schedule was made under paper (energy paper)" in out
 
 
 def test_evaluate_rejects_an_invalid_schedule(capsys, tmp_path):
@@ -126,7 +126,7 @@ def test_layer_costs_bad_arguments(capsys):
     code, _, err = run(capsys, "layer-costs", "--model", "alexnet")
     assert code == 2 and "unknown model 'alexnet'" in err
     code, _, err = run(capsys, "layer-costs", "--model", "resnet50", "--batch", "0")
-    assert code == 2 and "--batch: must be > 0" in err
+    assert code == 2 and "--batch: must be >= 1, got 0" in err
     code, _, err = run(capsys, "layer-costs", "--model", "resnet50", "--energy", "cacti")
     assert code == 2 and "unknown energy preset 'cacti'" in err
 
@@ -174,3 +174,66 @@ def test_schedule_json_records_the_cost_preset_and_evaluate_uses_it(capsys, tmp_
     path.write_text(json.dumps(doc))
     code, _, err = run(capsys, "evaluate", path)
     assert code == 2 and "cost_preset.template" in err
+
+
+def _scheduled(capsys, tmp_path, scenario="sc8"):
+    path = tmp_path / "s.json"
+    code, _, err = run(capsys, "schedule", "--scenario", scenario, "--mcm", "het-sides-3x3", "--policy", "standalone",
+                       "--json", path)
+    assert code == 0, err
+    return path, json.loads(path.read_text())
+
+
+def test_a_schedule_file_records_what_it_was_made_for(capsys, tmp_path):
+    path, doc = _scheduled(capsys, tmp_path)
+    ctx = doc["context"]
+    assert doc["format"] == "scar-gym-schedule/2"
+    assert ctx["scenario"] == doc["scenario"] and ctx["mcm"] == doc["mcm"] and ctx["cost_model"] == doc["cost_model"]
+    assert [(m["name"], m["batch"], m["layers"]) for m in ctx["models"]] == [("d2go", 30, 52), ("emformer", 3, 142)]
+    assert all(len(m["digest"]) == 16 for m in ctx["models"])
+    code, out, err = run(capsys, "evaluate", path)
+    assert code == 0 and "rescoring" not in out and "note" not in out, err
+
+
+def test_evaluate_refuses_a_changed_context_and_rescores_it_only_when_asked(capsys, tmp_path):
+    path, doc = _scheduled(capsys, tmp_path)
+    doc["mcm"]["layout"] = "NNN/NNN/NNN"
+    doc["scenario"]["models"][0]["batch"] = 15
+    del doc["result"]  # without the stored result, a changed file used to be scored silently
+    path.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "evaluate", path)
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {path}: context: the file no longer matches what the schedule was made for: ")
+    assert "mcm.layout 'NSN/NSN/NSN' -> 'NNN/NNN/NNN'" in err and "scenario.models[0].batch 30 -> 15" in err
+    assert "--rescore" in err
+    code, out, err = run(capsys, "evaluate", path, "--rescore")
+    assert code == 0, err
+    assert out.startswith("rescoring: the file no longer matches") and "mcm.layout" in out and "edp_js" in out
+
+
+def test_evaluate_notices_an_edited_layer_table(capsys, tmp_path):
+    table = tmp_path / "net.csv"
+    table.write_text("# name: net\nname,op,k,c,y_in\na,gemm,64,64,16\nb,gemm,64,64,16\n")
+    sc = tmp_path / "sc.yaml"
+    sc.write_text("id: t\ndomain: arvr\nmodels:\n  - {model: net.csv, batch: 4}\n  - {model: d2go, batch: 2}\n")
+    path, _ = _scheduled(capsys, tmp_path, str(sc))
+    table.write_text("# name: net\nname,op,k,c,y_in\na,gemm,64,64,16\nb,gemm,64,64,512\n")  # same name and length
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 2 and "models[0].digest" in err
+
+
+def test_evaluate_reads_old_files_against_their_stored_result(capsys, tmp_path):
+    path, doc = _scheduled(capsys, tmp_path)
+    old = {k: v for k, v in doc.items() if k != "context"} | {"format": "scar-gym-schedule/1"}
+    path.write_text(json.dumps(old))
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 0, err  # the stored result matches: nothing changed
+    old["result"]["edp_js"] *= 2
+    path.write_text(json.dumps(old))
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 2 and "result: the file's stored EDP" in err and "--rescore" in err
+    del old["result"]
+    path.write_text(json.dumps(old))
+    code, _, err = run(capsys, "evaluate", path)
+    assert code == 2 and "records neither what the schedule was made for nor a result" in err
+    assert run(capsys, "evaluate", path, "--rescore")[0] == 0

@@ -278,7 +278,8 @@ def test_schedule_json_round_trip(tmp_path):
     assert mcm_back.layout == mcm.layout and mcm_back.chiplet == mcm.chiplet and mcm_back.num_pes == 16
     assert evaluator([chain("m", [layer("l0"), layer("l1")])], [4], mcm_back).evaluate(s2).to_dict() == r.to_dict()
     doc = json.loads(path.read_text())
-    assert doc["format"] == "scar-gym-schedule/1" and doc["result"]["latency_s"] == r.latency_s
+    assert doc["format"] == "scar-gym-schedule/2" and doc["result"]["latency_s"] == r.latency_s
+    assert doc["context"] == {"scenario": scenario, "mcm": mcm.to_dict(), "cost_model": None}
 
 
 def test_schedule_json_errors(tmp_path):
@@ -289,10 +290,14 @@ def test_schedule_json_errors(tmp_path):
     with pytest.raises(ConfigError, match="malformed JSON"):
         load_schedule_json(bad)
     bad.write_text(json.dumps({"windows": [], "mcm": {}}))
+    with pytest.raises(ConfigError, match="format: missing"):
+        load_schedule_json(bad)
+    bad.write_text(json.dumps({"format": "scar-gym-schedule/1", "windows": [], "mcm": {}}))
     with pytest.raises(ConfigError, match="scenario: missing"):
         load_schedule_json(bad)
-    bad.write_text(json.dumps({"windows": [[{"model": 0}]], "mcm": {}, "scenario": {}}))
-    with pytest.raises(ConfigError, match="windows: malformed entry"):
+    bad.write_text(json.dumps({"format": "scar-gym-schedule/1", "windows": [[{"model": 0}]], "mcm": {},
+                               "scenario": {}}))
+    with pytest.raises(ConfigError, match=r"windows\[0\]\[0\]: expected \{model, segments\}"):
         load_schedule_json(bad)
 
 
@@ -401,7 +406,7 @@ def test_evaluator_rejects_bad_batches():
     m = chain("m", [layer("l0")])
     with pytest.raises(ConfigError, match="2 batches for 1 models"):
         evaluator([m], [1, 2], nvd_mcm())
-    with pytest.raises(ConfigError, match="batch of m: must be a positive integer, got 0"):
+    with pytest.raises(ConfigError, match="batch of m: must be > 0, got 0"):
         evaluator([m], [0], nvd_mcm())
 
 

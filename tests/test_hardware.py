@@ -273,7 +273,7 @@ def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(ConfigError, match="no such file") as info:
         load_mcm_file(tmp_path / "nope.yaml")
     assert info.value.field == "path" and "nope.yaml" in str(info.value)
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="is a directory, not a file"):
         load_mcm_file(tmp_path)
     with pytest.raises(ConfigError, match="no such file"):
         load_mcm(str(tmp_path / "nope.yaml"))

@@ -87,7 +87,7 @@ def test_bad_input_names_file_row_and_field(tmp_path, suffix, text, field, probl
 
 
 def test_bad_paths(tmp_path):
-    with pytest.raises(ConfigError, match="file not found"):
+    with pytest.raises(ConfigError, match="no such file"):
         load_model_file(tmp_path / "nothing.yaml")
     with pytest.raises(ConfigError, match="extension"):
         save_model_file(get_model("unet"), tmp_path / "unet.json")

@@ -67,7 +67,7 @@ def test_library_lists_and_runs_every_policy_without_agents():
     # the agent's entry point is still in the installed metadata: listed as unavailable, refused by name
     assert r["listed"]["ppo"].startswith("unavailable:")
     assert "policy 'ppo' (agents.policy:PPOPolicy" in r["ppo_error"] and "No module named 'agents" in r["ppo_error"]
-    assert "unavailable commands: train (needs agents" in r["help"]
+    assert "convert-agent (needs agents" in r["help"] and "train (needs agents" in r["help"]
 
 
 def test_ppo_is_found_through_the_entry_point():

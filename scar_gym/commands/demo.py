@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 
+from scar_gym.commands.args import seed
+
 DEMO_POLICIES = ("standalone", "greedy", "random", "window-ls", "ppo")
 
 
@@ -19,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__.split("\n\n")[0])
     p.add_argument("--scenario", default="sc4", help="scenario id or YAML path (default sc4)")
     p.add_argument("--mcm", default="het-sides-3x3", help="MCM preset, pattern or YAML (default het-sides-3x3)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.set_defaults(func=demo_cmd)
 
 

@@ -13,28 +13,33 @@ from __future__ import annotations
 import argparse
 import sys
 
+from scar_gym.commands.args import count, seed
+from scar_gym.commands.schedule import MAX_SAMPLES, add_trust_argument, input_paths
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("eval", help="benchmark policies/agents against SCAR on a scenario suite",
                               description=__doc__.split("\n\n")[0])
     p.add_argument("--agent", action="append", default=[], metavar="PATH",
-                   help="trained agent: model zip, run dir or pretrained dir (repeatable; trusted files only)")
+                   help="trained agent: agent directory, run dir or pretrained name (repeatable); an SB3 zip needs "
+                        "--trust")
     p.add_argument("--policy", action="append", default=[], metavar="NAME",
                    help="registry policy name, or ppo / ppo:PATH (repeatable)")
     p.add_argument("--suite", default="paper",
                    help="paper | datacenter | arvr | random-N | a scenario id or YAML file (default paper)")
-    p.add_argument("--seed", type=int, default=0, help="suite and policy seed (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="suite and policy seed (default 0)")
     p.add_argument("--mcm", default=None, help="MCM for every scenario (default het-sides-3x3)")
     p.add_argument("--no-baselines", action="store_true", help="run only SCAR and the named policies")
     p.add_argument("--csv", default=None, metavar="FILE", help="one row per (policy, scenario)")
     p.add_argument("--json", default=None, metavar="FILE", help="rows, leaderboard, seed split and versions")
     p.add_argument("--per-scenario", action="store_true", help="also print EDP/SCAR per scenario")
-    p.add_argument("--samples", type=int, default=None,
+    p.add_argument("--samples", type=count(MAX_SAMPLES, "rollouts"), default=None,
                    help="agents and window-ls: rollouts per schedule, greedy one included (default 8; 1 = greedy)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
                    help="agents and window-ls: how the extra rollouts are chosen (default local)")
     p.add_argument("--cost-preset", default=None, metavar="PRESET",
                    help="per-layer cost preset every policy is scored under: paper (default), maestro, legacy")
+    add_trust_argument(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=eval_cmd)
 
@@ -43,11 +48,18 @@ def eval_cmd(args: argparse.Namespace) -> int:
     from scar_gym.benchmark import (BASELINES, DEFAULT_MCM, format_leaderboard, format_per_scenario, leaderboard,
                                  run_benchmark, write_csv, write_json)
     from scar_gym.costmodel.presets import get_cost_preset
+    from scar_gym.fileio import check_outputs
     from scar_gym.policies.registry import AGENT_POLICY
+    from scar_gym.suites import suite_scenarios
 
     policies = [] if args.no_baselines else list(BASELINES)
     policies += args.policy
     policies += [a if a.startswith(f"{AGENT_POLICY}:") else f"{AGENT_POLICY}:{a}" for a in args.agent]
+    scenarios = suite_scenarios(args.suite, args.seed)
+    inputs = input_paths(args.suite, args.mcm, *policies)
+    for sc in scenarios:
+        inputs += list(getattr(sc, "table_paths", ()))
+    check_outputs({"--csv": args.csv, "--json": args.json}, inputs)
 
     def progress(policy: str, scenario: str, row) -> None:
         if not args.quiet:
@@ -55,8 +67,9 @@ def eval_cmd(args: argparse.Namespace) -> int:
                   f"{row.scheduler_s:.2f}s", file=sys.stderr)
 
     rollout_kwargs = {k: v for k, v in (("samples", args.samples), ("improve", args.improve)) if v is not None}
-    rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, progress=progress,
-                         rollout_kwargs=rollout_kwargs, cost_preset=args.cost_preset)
+    rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, scenarios=scenarios,
+                         progress=progress, rollout_kwargs=rollout_kwargs, cost_preset=args.cost_preset,
+                         trust=args.trust)
     mcm = args.mcm or DEFAULT_MCM
     preset = get_cost_preset(args.cost_preset).name
     print(f"suite {args.suite} (seed {args.seed}) on {mcm}, cost preset {preset}: "

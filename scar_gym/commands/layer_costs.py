@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 from pathlib import Path
 
+from scar_gym.commands.args import count, number
 from scar_gym.commands.schedule import add_cost_arguments
+from scar_gym.hardware import BANDWIDTH_RANGE, MAX_PES
+from scar_gym.scenarios import MAX_BATCH
 from scar_gym.textfmt import format_table
 
 CSV_COLUMNS = ("model", "layer", "op", "dataflow", "pes", "latency_cycles", "latency_s", "energy_j", "utilization")
@@ -28,15 +32,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("layer-costs", help="per-layer latency/energy/utilisation on each dataflow",
                               description=__doc__.split("\n\n")[0])
     p.add_argument("--model", required=True, metavar="NAME", help="zoo id or a .yaml/.csv layer-table path")
-    p.add_argument("--pes", type=int, default=None, metavar="N",
+    p.add_argument("--pes", type=count(MAX_PES, "PEs per chiplet"), default=None, metavar="N",
                    help="PEs per chiplet (default: the MCM's, else the model's domain: 4096 / 256)")
-    p.add_argument("--batch", type=int, default=1, metavar="B", help="samples processed together (default 1)")
+    p.add_argument("--batch", type=count(MAX_BATCH, "samples per model"), default=1, metavar="B",
+                   help="samples processed together (default 1)")
     p.add_argument("--mcm", default=None, metavar="NAME",
                    help="take dataflows, chiplet memory and clock from this MCM (default: nvd, shi, eye)")
-    p.add_argument("--noc-bw", type=float, default=None, metavar="X",
+    p.add_argument("--noc-bw", type=number(*BANDWIDTH_RANGE, "elements per cycle"), default=None, metavar="X",
                    help="L2 -> PE bandwidth of every chiplet, elements per cycle (default: the MCM's, else the "
                         "preset's: unconstrained)")
-    p.add_argument("--offchip-bw", type=float, default=None, metavar="Y",
+    p.add_argument("--offchip-bw", type=number(*BANDWIDTH_RANGE, "elements per cycle"), default=None, metavar="Y",
                    help="off-chip -> L2 bandwidth of every chiplet, elements per cycle (default: the MCM's, else "
                         "the preset's: 256 under paper, unconstrained under maestro)")
     add_cost_arguments(p)
@@ -59,17 +64,18 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
     """One dict per (layer, dataflow) with the :data:`CSV_COLUMNS` keys, layers in schedule order."""
     from dataclasses import replace
 
-    from scar_gym.errors import require_positive
+    from scar_gym.errors import ConfigError, require_in_range
     from scar_gym.factory import make_cost_model
-    from scar_gym.hardware import DATAFLOWS, MCM, PackageSpec
+    from scar_gym.hardware import DATAFLOWS, MCM, PackageSpec, check_pes
+    from scar_gym.scenarios import check_batch
     from scar_gym.workloads import resolve_model
 
-    require_positive(batch, "--batch")
+    check_batch(batch, "--batch")
     if pes is not None:
-        require_positive(pes, "--pes")
+        check_pes(pes, "--pes")
     for flag, value in (("--noc-bw", noc_bw), ("--offchip-bw", offchip_bw)):
         if value is not None:
-            require_positive(value, flag, integer=False)
+            require_in_range(value, flag, *BANDWIDTH_RANGE, "elements per cycle")
     cm = make_cost_model(preset=cost_preset, energy=energy)
     model = resolve_model(model_spec)
     if mcm_name is not None:
@@ -92,18 +98,24 @@ def layer_cost_rows(model_spec: str, pes: int | None = None, batch: int = 1, mcm
     for i, layer in enumerate(model.layers):
         for df, c in per_df.items():
             cycles = float(c.latency_cycles[0, i])
-            rows.append({"model": model.name, "layer": layer.name, "op": layer.op, "dataflow": df, "pes": pes,
-                         "latency_cycles": cycles, "latency_s": cycles / package.clock_hz,
-                         "energy_j": float(c.energy_pj[0, i]) * 1e-12,
-                         "utilization": float(c.utilization[0, i])})
+            row = {"model": model.name, "layer": layer.name, "op": layer.op, "dataflow": df, "pes": pes,
+                   "latency_cycles": cycles, "latency_s": cycles / package.clock_hz,
+                   "energy_j": float(c.energy_pj[0, i]) * 1e-12, "utilization": float(c.utilization[0, i])}
+            bad = [k for k in ("latency_cycles", "latency_s", "energy_j", "utilization")
+                   if not (math.isfinite(row[k]) and row[k] >= 0)]
+            if bad:
+                raise ConfigError(bad[0], f"layer {layer.name!r} on {df}: {row[bad[0]]!r} is not a finite number >= 0",
+                                  "the bandwidths or chiplet constants are out of range; check them")
+            rows.append(row)
     return rows
 
 
 def layer_costs_cmd(args: argparse.Namespace) -> int:
+    from scar_gym.factory import make_cost_model
+    from scar_gym.fileio import check_outputs
     from scar_gym.workloads import resolve_model
 
-    from scar_gym.factory import make_cost_model
-
+    check_outputs({"--csv": args.csv}, [args.model, args.mcm])
     rows = layer_cost_rows(args.model, args.pes, args.batch, args.mcm, args.energy, args.cost_preset,
                            args.noc_bw, args.offchip_bw)
     model = resolve_model(args.model)

@@ -79,6 +79,8 @@ def list_scenarios_cmd(args: argparse.Namespace) -> int:
     rows = []
     for spec in args.names or SCENARIO_IDS:
         s = load_scenario(spec)
+        if args.names:
+            s.build_models()  # a named file is checked whole: its layer tables and model names too
         rows.append([s.id, s.domain, s.use_case, s.summary()])
     print(format_table(["id", "domain", "use case", "models (batch; AR/VR: fps)"], rows))
     return 0

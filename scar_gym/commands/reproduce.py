@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+from scar_gym.commands.args import seed
 from scar_gym.commands.schedule import add_cost_arguments
 
 
@@ -23,17 +24,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="3x3", choices=("3x3", "6x6"),
                    help="6x6: scenario 4, Het-Cross vs Simba NVD/Shi on 6x6 MCMs (datacenter only)")
     p.add_argument("--sweep-splits", action="store_true", help="n_splits 1..5 on scenario 4, Het-Sides")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     add_cost_arguments(p)
     p.set_defaults(func=reproduce_cmd)
 
 
 def reproduce_cmd(args: argparse.Namespace) -> int:
     from scar_gym import reproduce as rp
-    from scar_gym.factory import make_cost_model
     from scar_gym.errors import ConfigError
+    from scar_gym.factory import make_cost_model
+    from scar_gym.fileio import check_outputs
     from scar_gym.textfmt import format_table
 
+    check_outputs({"--csv": args.csv, "--plot": args.plot})
     cm = make_cost_model(preset=args.cost_preset, energy=args.energy)
     print(f"cost preset {cm.preset.name} (energy {cm.energy.name})")
 

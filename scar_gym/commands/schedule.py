@@ -16,9 +16,19 @@ the result) that ``scar-gym evaluate`` re-reads, plus ``latency_s``, ``energy_j`
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
+
+from scar_gym.commands.args import count, seed
+from scar_gym.policies.scar.policy import MAX_K
+from scar_gym.policies.search.common import MAX_BUDGET
+from scar_gym.policies.windows import MAX_SPLITS
+from scar_gym.fileio import is_dir, is_file
+
+#: Bounds of the policy options (past them a run would not finish in any useful time); the
+#: libraries check them too.
+MAX_N_SPLITS = MAX_SPLITS
+MAX_SAMPLES = 10_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,18 +38,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mcm", required=True, help="MCM preset, family pattern (het-sides-4x5), layout or YAML path")
     p.add_argument("--policy", default="scar", help="policy name (see 'scar-gym list policies'); default scar")
     p.add_argument("--objective", default="edp", choices=("edp", "latency", "energy"), help="default edp")
-    p.add_argument("--n-splits", type=int, default=None, help="window boundaries (policy default: 4)")
-    p.add_argument("--k", type=int, default=None, help="SCAR: segmentations kept per model (default 3)")
-    p.add_argument("--budget", type=int, default=None, help="search policies: evaluation budget")
-    p.add_argument("--seed", type=int, default=0, help="seed for stochastic policies (default 0)")
-    p.add_argument("--samples", type=int, default=None,
+    p.add_argument("--n-splits", type=count(MAX_N_SPLITS, "window boundaries", minimum=0), default=None,
+                   help="window boundaries (policy default: 4)")
+    p.add_argument("--k", type=count(MAX_K, "segmentations per model"), default=None,
+                   help="SCAR: segmentations kept per model (default 3)")
+    p.add_argument("--budget", type=count(MAX_BUDGET, "cost-model evaluations"), default=None,
+                   help="search policies: evaluation budget")
+    p.add_argument("--seed", type=seed, default=0, help="seed for stochastic policies (default 0)")
+    p.add_argument("--samples", type=count(MAX_SAMPLES, "rollouts"), default=None,
                    help="ppo, window-ls: rollouts in total, the greedy one included (default 8; 1 = greedy only)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
                    help="ppo, window-ls: how the extra rollouts are chosen (default local: prior-guided local search)")
     add_cost_arguments(p)
+    add_trust_argument(p)
     p.add_argument("--json", default=None, metavar="OUT", help="write the schedule and result (re-readable JSON)")
     p.add_argument("--gantt", default=None, metavar="PNG", help="write a Gantt chart of the schedule")
     p.set_defaults(func=schedule_cmd)
+
+
+def add_trust_argument(p: argparse.ArgumentParser) -> None:
+    """``--trust``, shared by the commands that load agents."""
+    p.add_argument("--trust", action="store_true",
+                   help="allow loading an agent from a Stable-Baselines3 zip: reading its pickled parts runs "
+                        "code stored in the file, so only for files you made or trust (agent directories, "
+                        "agent.json + weights, never need it)")
+
+
+def input_paths(*specs: str | None, scenario=None) -> list[str]:
+    """The files behind command-line specs (a YAML path, ``ppo:PATH``) and a scenario's layer tables:
+    what an output must never overwrite."""
+    out = []
+    for spec in specs:
+        if not spec:
+            continue
+        path = spec.split(":", 1)[1] if spec.split(":", 1)[0] == "ppo" and ":" in spec else spec
+        if is_file(path) or is_dir(path):
+            out.append(path)
+    if scenario is not None:
+        out += list(scenario.table_paths)
+    return out
 
 
 def add_cost_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,14 +88,15 @@ def add_cost_arguments(p: argparse.ArgumentParser) -> None:
                    help="on-chiplet energy preset overriding the cost preset's (maestro, eyeriss, paper)")
 
 
-def run_schedule(scenario: str, mcm: str, policy: str = "scar", objective: str = "edp", seed: int = 0,
+def run_schedule(scenario, mcm: str, policy: str = "scar", objective: str = "edp", seed: int = 0,
                  energy: str | None = None, cost_preset: str | None = None, **policy_kwargs):
-    """(scenario, evaluator, schedule, result); ``schedule.meta['scheduler_s']`` is the policy's wall time."""
+    """(scenario, evaluator, schedule, result); ``schedule.meta['scheduler_s']`` is the policy's wall time.
+    ``scenario`` is an id, a YAML path or a :class:`~scar_gym.scenarios.Scenario`."""
     from scar_gym.factory import make_evaluator
     from scar_gym.policies.registry import make_policy
     from scar_gym.scenarios import load_scenario
 
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
     ev = make_evaluator(sc, mcm, objective=objective, preset=cost_preset, energy=energy)
     pol = make_policy(policy, **policy_kwargs)
     t0 = time.perf_counter()
@@ -80,12 +118,18 @@ def summary_rows(ev, schedule, result) -> list[list]:
 
 
 def schedule_cmd(args: argparse.Namespace) -> int:
+    from scar_gym.fileio import check_outputs
+    from scar_gym.scenarios import load_scenario
     from scar_gym.schedule import save_schedule_json
     from scar_gym.textfmt import format_table
 
-    sc, ev, schedule, r = run_schedule(args.scenario, args.mcm, args.policy, args.objective, args.seed, args.energy,
+    scenario = load_scenario(args.scenario)
+    outputs = {"--json": args.json, "--gantt": args.gantt}
+    check_outputs(outputs, input_paths(args.scenario, args.mcm, args.policy, scenario=scenario))
+    sc, ev, schedule, r = run_schedule(scenario, args.mcm, args.policy, args.objective, args.seed, args.energy,
                                        args.cost_preset, n_splits=args.n_splits, k=args.k, budget=args.budget,
-                                       samples=args.samples, improve=args.improve)
+                                       samples=args.samples, improve=args.improve,
+                                       trust=True if args.trust else None)
     print(f"scenario {sc.id}: {sc.summary()}")
     print(f"mcm {ev.mcm.name}: {ev.mcm.shape} {ev.mcm.topology}, {'/'.join(ev.mcm.layout)}, {ev.mcm.pes} PEs per chiplet")
     print(f"policy {args.policy}, objective {args.objective}, seed {args.seed}, "
@@ -106,11 +150,9 @@ def schedule_cmd(args: argparse.Namespace) -> int:
               f"({m['improve']}) is rollout {m['best_rollout']})")
     if args.json:
         save_schedule_json(args.json, schedule, sc.to_dict(), ev.mcm.to_dict(), result=r.to_dict(),
-                           cost_model=ev.cost_model.describe())
-        doc = json.loads(Path(args.json).read_text())
-        doc.update({"latency_s": r.latency_s, "energy_j": r.energy_j, "edp_js": r.edp_js,
-                    "scheduler_s": schedule.meta["scheduler_s"]})
-        Path(args.json).write_text(json.dumps(doc, indent=1))
+                           cost_model=ev.cost_model.describe(), context=ev.context(sc.to_dict()),
+                           summary={"latency_s": r.latency_s, "energy_j": r.energy_j, "edp_js": r.edp_js,
+                                    "scheduler_s": schedule.meta["scheduler_s"]})
         print(f"wrote {args.json}")
     if args.gantt:
         from scar_gym.viewer import save_gantt

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scar_gym.errors import UnknownNameError, require_positive
+from scar_gym.errors import UnknownNameError, require_in_range
+
+#: Relative access energies and pJ per MAC lie in this range (far outside it energies overflow).
+ENERGY_RANGE = (1e-9, 1e9)
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class EnergyPreset:
 
     def __post_init__(self) -> None:
         for f in ("mac", "l1", "l2", "pj_per_mac"):
-            require_positive(getattr(self, f), f"energy.{f}", integer=False)
+            require_in_range(getattr(self, f), f"energy.{f}", *ENERGY_RANGE)
 
 
 ENERGY_PRESETS: dict[str, EnergyPreset] = {

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from scar_gym.errors import ConfigError, UnknownNameError, require_positive
+from scar_gym.errors import ConfigError, UnknownNameError, require_in_range
 
 TEMPLATES = ("maestro", "legacy")
 
@@ -53,9 +53,11 @@ class CostPreset:
         from scar_gym.costmodel.energy import get_energy_preset
 
         get_energy_preset(self.energy)
+        from scar_gym.hardware import BANDWIDTH_RANGE
+
         for f in ("noc_bw", "offchip_bw"):
             if getattr(self, f) is not None:
-                require_positive(getattr(self, f), f"cost_preset.{f}", integer=False)
+                require_in_range(getattr(self, f), f"cost_preset.{f}", *BANDWIDTH_RANGE, "elements per cycle")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

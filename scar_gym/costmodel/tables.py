@@ -10,6 +10,7 @@ presets never share entries.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from typing import Any, Sequence
@@ -26,7 +27,9 @@ from scar_gym.workloads.model import Model
 
 
 def divisors(n: int) -> tuple[int, ...]:
-    return tuple(d for d in range(1, n + 1) if n % d == 0)
+    """The divisors of ``n`` in ascending order (in O(sqrt n) steps)."""
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return tuple(small + [n // d for d in reversed(small) if d * d != n])
 
 
 @dataclass(frozen=True, eq=False)

@@ -3,6 +3,7 @@ episode totals, the final info, invalid-action handling and rendering."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -66,6 +67,9 @@ class ScarEnvBase(gym.Env):
     # -- selection ---------------------------------------------------------------------------------
     def _select(self, options: dict[str, Any] | None) -> tuple[ScenarioData, Any]:
         """The episode's scenario data and its ``windows`` argument (from options or the config)."""
+        if options is not None and not isinstance(options, Mapping):
+            raise ConfigError("options", f"expected a mapping (or None), got {type(options).__name__} {options!r}"[:200],
+                              f"pass reset(options={{...}}) with keys from {', '.join(RESET_OPTIONS)}")
         options = dict(options or {})
         unknown = sorted(set(options) - set(RESET_OPTIONS))
         if unknown:
@@ -248,20 +252,13 @@ class ScarEnvBase(gym.Env):
 
 
 def as_index(action: Any) -> int | None:
-    """The action as an int (possibly out of range), or None when it is not an integer index."""
-    if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)):
+    """The action as an int (possibly out of range), or None when it is not an integer index: an
+    int, a numpy integer or a 0-d integer array (what SB3 passes). A list ``[0]``, an array of shape
+    ``(1,)``, a float or a bool is not taken for an index (it is an invalid action)."""
+    if isinstance(action, (bool, np.bool_)):
+        return None
+    if isinstance(action, (int, np.integer)):
         return int(action)
-    try:
-        arr = np.asarray(action)
-        if arr.size != 1:
-            return None
-        v = arr.reshape(()).item()
-    except (TypeError, ValueError):
-        return None
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, float):
-        if not v.is_integer():
-            return None
-        v = int(v)
-    return v if isinstance(v, int) else None
+    if isinstance(action, np.ndarray) and action.ndim == 0 and action.dtype.kind in "iu":
+        return int(action)
+    return None

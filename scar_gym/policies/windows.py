@@ -36,10 +36,14 @@ def expected_layer_costs(evaluator: Evaluator) -> tuple[list[np.ndarray], list[n
     return lat, en
 
 
+#: Window boundaries at most (every policy's windows come from here; the paper uses 4).
+MAX_SPLITS = 64
+
+
 def periodic_boundaries(horizon_s: float, n_splits: int) -> np.ndarray:
     """``n_splits`` boundaries splitting ``[0, horizon_s]`` into ``n_splits + 1`` equal windows."""
-    if not isinstance(n_splits, (int, np.integer)) or n_splits < 0:
-        raise ConfigError("n_splits", f"must be an integer >= 0, got {n_splits!r}", "use e.g. 4 (5 windows)")
+    if not isinstance(n_splits, (int, np.integer)) or isinstance(n_splits, bool) or not 0 <= n_splits <= MAX_SPLITS:
+        raise ConfigError("n_splits", f"must be an integer 0 .. {MAX_SPLITS}, got {n_splits!r}", "use e.g. 4 (5 windows)")
     return horizon_s * np.arange(1, n_splits + 1) / (n_splits + 1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scar_gym.errors import ConfigError, UnknownNameError
+from scar_gym.fileio import is_dir, is_file
 from scar_gym.workloads.layers import Layer, add, conv, dwconv, gemm, matmul
 from scar_gym.workloads.model import Model, ModelBuilder
 from scar_gym.workloads.table import SUFFIXES, load_model_file, save_model_file
@@ -24,7 +25,7 @@ def resolve_model(spec: str) -> Model:
         return get_model(spec)
     if Path(spec).suffix.lower() in SUFFIXES:
         return load_model_file(spec)
-    if Path(spec).exists():
+    if is_file(spec) or is_dir(spec):
         raise ConfigError("model", f"{spec!r} is a file but not a layer table",
                           f"use a {', '.join(SUFFIXES)} file or a model id", spec)
     raise UnknownNameError("model", spec, MODEL_IDS)

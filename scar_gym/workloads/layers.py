@@ -30,6 +30,13 @@ from scar_gym.errors import ConfigError
 #: Layer operation types. ``dwconv`` is a conv whose groups equal its channels (k = c = 1 per
 #: group); ``matmul`` has two activation operands (no weights); ``add`` is element-wise.
 OP_TYPES = ("conv", "dwconv", "gemm", "matmul", "add")
+#: Bounds that keep the cost model's integer arithmetic (int64, times a batch of up to
+#: :data:`scar_gym.scenarios.MAX_BATCH`) exact: every dimension at most 2**20 (the zoo's largest is
+#: 16,384 tokens), a layer's MACs at most 2**40 (the zoo's largest, 1.9e10, is 57 times below) and
+#: its weight, input and output tensors at most 2**36 elements each (the zoo's largest, 3.4e7).
+MAX_DIM = 2**20
+MAX_MACS = 2**40
+MAX_ELEMS = 2**36
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,11 @@ class Layer:
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise ConfigError(f"{where}.{field}", f"must be a positive integer, got {v!r}",
                                   f"set {field} >= 1")
-        if not isinstance(self.pad, int) or self.pad < 0:
-            raise ConfigError(f"{where}.pad", f"must be an integer >= 0, got {self.pad!r}", "set pad >= 0")
+            if v > MAX_DIM:
+                raise ConfigError(f"{where}.{field}", f"{v:,} is above the bound of {MAX_DIM:,} per dimension",
+                                  "split the layer or check the value")
+        if not isinstance(self.pad, int) or isinstance(self.pad, bool) or not 0 <= self.pad <= MAX_DIM:
+            raise ConfigError(f"{where}.pad", f"must be an integer 0 .. {MAX_DIM:,}, got {self.pad!r}", "set pad >= 0")
         if self.op == "dwconv" and (self.k != 1 or self.c != 1):
             raise ConfigError(f"{where}", "a dwconv has k = c = 1 per group (groups = channels)",
                               "write the channel count as groups")
@@ -69,6 +79,13 @@ class Layer:
         if self.y_out <= 0 or self.x_out <= 0:
             raise ConfigError(f"{where}", f"filter {self.r}x{self.s} with pad {self.pad} does not fit the "
                               f"{self.y_in}x{self.x_in} input", "enlarge the input or pad")
+        if self.macs > MAX_MACS:
+            raise ConfigError(f"{where}.macs", f"{self.macs:,} MACs per sample, above the bound of {MAX_MACS:,} "
+                              "per layer", "split the layer or check its dimensions")
+        for size in ("input_elems", "output_elems", "param_elems"):
+            if getattr(self, size) > MAX_ELEMS:
+                raise ConfigError(f"{where}.{size}", f"{getattr(self, size):,} elements, above the bound of "
+                                  f"{MAX_ELEMS:,} per tensor", "split the layer or check its dimensions")
 
     # -- shape -----------------------------------------------------------------------------------
     @property

@@ -23,6 +23,10 @@ from scar_gym.errors import ConfigError
 from scar_gym.workloads.layers import Layer
 
 
+#: Layers per model at most: schedulers' work grows with it (the zoo's largest, GPT-L, has 288).
+MAX_LAYERS = 4096
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """A model ready for scheduling.
@@ -40,6 +44,9 @@ class Model:
     def __post_init__(self) -> None:
         if self.graph.number_of_nodes() == 0:
             raise ConfigError(f"model {self.name!r}", "has no layers", "add at least one layer")
+        if self.graph.number_of_nodes() > MAX_LAYERS:
+            raise ConfigError(f"model {self.name!r}.layers", f"{self.graph.number_of_nodes():,} layers, above the "
+                              f"bound of {MAX_LAYERS:,}", "merge layers (the zoo's largest model has 288)")
         if not nx.is_directed_acyclic_graph(self.graph):
             cycle = nx.find_cycle(self.graph)
             raise ConfigError(f"model {self.name!r}", f"layer graph has a cycle {cycle}", "remove the back edge")
@@ -53,6 +60,16 @@ class Model:
         index = {n: i for i, n in enumerate(self.graph.nodes)}
         order = nx.lexicographical_topological_sort(self.graph, key=lambda n: index[n])
         return tuple(self.graph.nodes[n]["layer"] for n in order)
+
+    @cached_property
+    def digest(self) -> str:
+        """A short fingerprint of the layers (shapes, in order) and their edges: two models with the
+        same digest cost the same (schedule files record it; see :meth:`Evaluator.context`)."""
+        import hashlib
+        import json
+
+        doc = [[l.to_dict() for l in self.layers], self.edges.tolist()]
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
     @cached_property
     def position(self) -> dict[str, int]:

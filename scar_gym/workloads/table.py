@@ -43,8 +43,9 @@ from typing import Any
 import yaml
 
 from scar_gym.errors import ConfigError
+from scar_gym.fileio import read_text
 from scar_gym.workloads.layers import OP_TYPES, Layer
-from scar_gym.workloads.model import Model, ModelBuilder
+from scar_gym.workloads.model import MAX_LAYERS, Model, ModelBuilder
 
 REQUIRED = ("name", "op", "k", "c", "y_in")
 DEFAULTS = {"x_in": 1, "r": 1, "s": 1, "stride": 1, "pad": 0, "groups": 1}
@@ -64,9 +65,7 @@ def load_model_file(path: str | Path) -> Model:
     path = Path(path)
     file = str(path)
     suffix = _suffix(path)
-    if not path.is_file():
-        raise ConfigError("path", "file not found", "check the path of the layer table", file)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     if suffix == ".csv":
         name, description, records = _read_csv(text, file)
     else:
@@ -250,6 +249,9 @@ def _parse_layer(where: str, item: dict[str, Any], file: str) -> tuple[Layer, li
 
 
 def _build(name: str, description: str, records: list[tuple[str, dict[str, Any]]], file: str) -> Model:
+    if len(records) > MAX_LAYERS:
+        raise ConfigError("layers", f"{len(records):,} layers, above the bound of {MAX_LAYERS:,} per model",
+                          "merge layers (the zoo's largest model has 288)", file)
     all_names = {str(item.get("name")) for _, item in records}
     builder = ModelBuilder(name, description)
     prev: str | None = None

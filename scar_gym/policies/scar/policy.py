@@ -38,8 +38,8 @@ from scar_gym.policies.scar.sched import ModelOptions
 from scar_gym.policies.scar.search import (CandidateCache, WindowSolution, evolutionary_search, exhaustive_search,
                                            window_objective)
 from scar_gym.policies.scar.steps import LARGE_MCM_CHIPLETS, PROV_METRICS, WindowSteps, allocation_caps, prov_weight
-from scar_gym.policies.windows import (WindowRanges, expected_layer_costs, first_fit_windows, periodic_boundaries,
-                                       split_crowded_windows)
+from scar_gym.policies.windows import (MAX_SPLITS, WindowRanges, expected_layer_costs, first_fit_windows,
+                                       periodic_boundaries, split_crowded_windows)
 from scar_gym.schedule import Schedule, Window
 
 PROV_MODES = ("rule", "exhaustive")
@@ -55,6 +55,13 @@ def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generato
     for i in range(1, len(b)):  # strictly increasing
         b[i] = max(b[i], b[i - 1] * (1 + 1e-9) + 1e-15)
     return b
+
+
+#: Chiplets of the largest MCM SCAR schedules (6x6, the paper's largest): its window search grows
+#: steeply beyond (scenario 8 takes 11 s on 6x6, 190 s on 6x7 and 265 s on 7x7 on the reference machine).
+MAX_CHIPLETS = 36
+#: Segmentations kept per model and window at most (sc5 on 6x6: 22 s at k = 3, 66 s at k = 64).
+MAX_K = 64
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,10 @@ class ScarOptions:
         if self.objective is not None and self.objective not in OBJECTIVES:
             raise ConfigError("objective", f"unknown objective {self.objective!r}",
                               f"use one of {', '.join(OBJECTIVES)}")
-        if not isinstance(self.n_splits, int) or self.n_splits < 0:
-            raise ConfigError("n_splits", f"must be an integer >= 0, got {self.n_splits!r}", "use e.g. 4")
+        if not isinstance(self.n_splits, int) or isinstance(self.n_splits, bool) or not 0 <= self.n_splits <= MAX_SPLITS:
+            raise ConfigError("n_splits", f"must be an integer 0 .. {MAX_SPLITS}, got {self.n_splits!r}", "use e.g. 4")
+        if not isinstance(self.k, int) or self.k > MAX_K:
+            raise ConfigError("k", f"must be an integer 1 .. {MAX_K}, got {self.k!r}", "use e.g. 3")
         for name in ("k", "boundary_candidates", "population", "seg_limit", "max_probes"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
@@ -149,6 +158,12 @@ class ScarPolicy(Policy):
 
     # -- entry point ---------------------------------------------------------------------------
     def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
+        n = evaluator.mcm.num_chiplets
+        if n > MAX_CHIPLETS:
+            raise ConfigError("mcm", f"SCAR schedules MCMs of at most {MAX_CHIPLETS} chiplets, {evaluator.mcm.name} has "
+                              f"{n}: its search grows steeply past that (scenario 8: 11 s on 6x6, 190 s on 6x7)",
+                              "use a grid of at most 36 chiplets, or a policy without SCAR's search (greedy, random, "
+                              "standalone, random-search, sa, ga)")
         t0 = time.perf_counter()
         ev0 = evaluator.num_evaluations
         o = self.options

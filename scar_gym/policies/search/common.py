@@ -113,6 +113,10 @@ def resolve_seed(seed: int | None, default: int | None) -> int:
     return int(s)
 
 
+#: Cost-model evaluations a search may spend at most (about 40 minutes at 4,200 evaluations per second).
+MAX_BUDGET = 10_000_000
+
+
 class SearchPolicy(Policy):
     """Base of the budgeted searches; see the module docstring for the parameters."""
 
@@ -121,8 +125,8 @@ class SearchPolicy(Policy):
     def __init__(self, budget: int = 2000, seed: int | None = None, objective: str | None = None,
                  n_splits: int = 4, windows: Any = None, init: str = "random", nodes: str = "free",
                  budget_unit: str = "assignments", max_nodes: int | None = None):
-        if not isinstance(budget, (int, np.integer)) or isinstance(budget, bool) or budget < 1:
-            raise ConfigError("budget", f"must be a positive integer, got {budget!r}", "e.g. --budget 2000")
+        if not isinstance(budget, (int, np.integer)) or isinstance(budget, bool) or not 1 <= budget <= MAX_BUDGET:
+            raise ConfigError("budget", f"must be an integer 1 .. {MAX_BUDGET:,}, got {budget!r}", "e.g. --budget 2000")
         if init not in INITS:
             raise ConfigError("init", f"unknown init {init!r}", f"use one of {', '.join(INITS)}")
         if nodes not in NODE_MODES:
