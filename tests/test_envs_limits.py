@@ -3,6 +3,7 @@ and the registered ``max_episode_steps`` (true bounds of every registered id's e
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import gymnasium as gym
@@ -141,7 +142,9 @@ def test_time_limit_never_cuts_the_largest_paper_episode_even_with_every_invalid
 def test_a_larger_scenario_than_registered_warns_once():
     from scar_gym.envs.generator import ModelSet
 
-    big = ModelSet("big", [get_model("gpt-l")] * 3, [1, 1, 1])  # 864 layers
+    gpt = get_model("gpt-l")
+    copies = [dataclasses.replace(gpt, name=f"gpt-l-{i}") for i in range(3)]  # scenarios need distinct names
+    big = ModelSet("big", copies, [1, 1, 1])  # 864 layers
     env = gym.make("ScarGym/Schedule-v0", scenario=big)
     with pytest.warns(UserWarning, match="max_episode_steps=964"):
         env.reset(seed=0)
