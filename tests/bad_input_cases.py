@@ -546,7 +546,7 @@ case("size/mcm-yaml-60x60", "list mcms {d}/m.yaml", "layout", "size",
      files={"m.yaml": dump({**MCM, "layout": "/".join(["NS" * 30] * 60)})}, timeout=60)
 case("size/scar-sc8-10x10", "schedule --scenario sc8 --mcm het-sides-10x10 --policy scar", "mcm", "size",
      timeout=120)
-case("size/scar-sc8-7x7", "schedule --scenario sc8 --mcm het-sides-7x7 --policy scar", "mcm", "size", timeout=120)
+case("size/scar-sc8-9x9", "schedule --scenario sc8 --mcm het-sides-9x9 --policy scar", "mcm", "size", timeout=120)
 case("size/layer-costs-batch-divisors", "layer-costs --model {d}/big.csv --batch 5",
      "k", "size", files={"big.csv": "name,op,k,c,y_in\nfc,gemm,100000000000,100000000000,100000000000\n"})
 case("size/layer-table-huge-dims", "list models {d}/big.yaml", "k", "size",

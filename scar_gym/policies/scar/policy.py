@@ -57,9 +57,10 @@ def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generato
     return b
 
 
-#: Chiplets of the largest MCM SCAR schedules (6x6, the paper's largest): its window search grows
-#: steeply beyond (scenario 8 takes 11 s on 6x6, 190 s on 6x7 and 265 s on 7x7 on the reference machine).
-MAX_CHIPLETS = 36
+#: Chiplets of the largest MCM SCAR schedules (8x8): its evolutionary window search grows steeply with
+#: the grid (with the path search's impossibility test, sc4 / sc7 / sc8 take 6-9 CPU-s on 6x6, 10-17 on
+#: 7x7 and 15-23 on 8x8 on the reference machine; scripts/bench_scar_sizes.py).
+MAX_CHIPLETS = 64
 #: Segmentations kept per model and window at most (sc5 on 6x6: 22 s at k = 3, 66 s at k = 64).
 MAX_K = 64
 
@@ -161,8 +162,9 @@ class ScarPolicy(Policy):
         n = evaluator.mcm.num_chiplets
         if n > MAX_CHIPLETS:
             raise ConfigError("mcm", f"SCAR schedules MCMs of at most {MAX_CHIPLETS} chiplets, {evaluator.mcm.name} has "
-                              f"{n}: its search grows steeply past that (scenario 8: 11 s on 6x6, 190 s on 6x7)",
-                              "use a grid of at most 36 chiplets, or a policy without SCAR's search (greedy, random, "
+                              f"{n}: its search grows steeply past that (scenario 4: 23 CPU-s on 8x8)",
+                              f"use a grid of at most {MAX_CHIPLETS} chiplets, or a policy without SCAR's search "
+                              "(greedy, random, "
                               "standalone, random-search, sa, ga)")
         t0 = time.perf_counter()
         ev0 = evaluator.num_evaluations
