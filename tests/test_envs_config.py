@@ -67,3 +67,23 @@ def test_env_kwargs_are_checked_against_the_registered_env():
     assert str(e.value).startswith("run.yaml: env_kwargs.reward_mode: unknown option of ScarGym/Schedule-v0")
     with pytest.raises(ConfigError, match="env_kwargs.k_max: expected an integer >= 1"):
         check_env_kwargs("ScarGym/Window-v0", {"k_max": 0})
+
+
+@pytest.mark.parametrize("options,field", [
+    ({"invalid_penalty": float("nan")}, "invalid_penalty"), ({"invalid_penalty": float("-inf")}, "invalid_penalty"),
+    ({"invalid_penalty": True}, "invalid_penalty"), ({"max_chiplets": 10**6}, "max_chiplets"),
+    ({"n_splits": 10**6}, "n_splits"), ({"n_splits": -1}, "n_splits"), ({"n_splits": 2.5}, "n_splits"),
+    ({"cache_size": 0}, "cache_size"), ({"memo_size": -1}, "memo_size"), ({"flatten": "yes"}, "flatten"),
+])
+def test_numeric_options_are_finite_and_bounded(options, field):
+    with pytest.raises(ConfigError) as e:
+        ScheduleEnv("sc9", "het-sides-3x3", **options)
+    assert e.value.field == field
+
+
+def test_rollout_samples_are_bounded_in_the_library():
+    from scar_gym.envs.rollout_search import MAX_SAMPLES, WindowSearchPolicy
+
+    with pytest.raises(ConfigError, match="samples"):
+        WindowSearchPolicy(samples=MAX_SAMPLES + 1)
+    assert WindowSearchPolicy(samples=MAX_SAMPLES).samples == MAX_SAMPLES

@@ -22,13 +22,13 @@ from pathlib import Path
 from scar_gym.commands.args import count, seed
 from scar_gym.policies.scar.policy import MAX_K
 from scar_gym.policies.search.common import MAX_BUDGET
+from scar_gym.envs.rollout_search import MAX_SAMPLES
 from scar_gym.policies.windows import MAX_SPLITS
 from scar_gym.fileio import is_dir, is_file
 
 #: Bounds of the policy options (past them a run would not finish in any useful time); the
 #: libraries check them too.
 MAX_N_SPLITS = MAX_SPLITS
-MAX_SAMPLES = 10_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from scar_gym.errors import ConfigError
+from scar_gym.hardware import MAX_CHIPLETS
+from scar_gym.policies.windows import MAX_SPLITS
 from scar_gym.rewards import make_reward
 
 #: ``penalize``: no state change, ``invalid_penalty``; ``raise``: InvalidActionError; ``nearest``: the
@@ -87,6 +90,20 @@ class EnvConfig:
             raise ConfigError("render_mode", f"unknown mode {self.render_mode!r}", "use 'ansi', 'rgb_array' or None")
         _int(self.max_invalid, "max_invalid", 1, "use e.g. 100", none_ok=True)
         _int(self.max_chiplets, "max_chiplets", 1, "use the largest MCM's chiplet count", none_ok=True)
+        if self.max_chiplets is not None and self.max_chiplets > MAX_CHIPLETS:
+            raise ConfigError("max_chiplets", f"{self.max_chiplets} is above the bound of {MAX_CHIPLETS} chiplets",
+                              "use the largest MCM's chiplet count")
+        _int(self.n_splits, "n_splits", 0, f"use 0 .. {MAX_SPLITS}, e.g. 4")
+        if self.n_splits > MAX_SPLITS:
+            raise ConfigError("n_splits", f"{self.n_splits} is above the bound of {MAX_SPLITS}", "use e.g. 4")
+        _int(self.cache_size, "cache_size", 1, "use e.g. 64")
+        _int(self.memo_size, "memo_size", 0, "use e.g. 20000 (0 disables the memo)")
+        if not isinstance(self.flatten, bool):
+            raise ConfigError("flatten", f"expected true or false, got {self.flatten!r}", "write flatten: true")
+        if (not isinstance(self.invalid_penalty, (int, float)) or isinstance(self.invalid_penalty, bool)
+                or not math.isfinite(self.invalid_penalty)):
+            raise ConfigError("invalid_penalty", f"expected a finite number, got {self.invalid_penalty!r}",
+                              "use e.g. -1.0")
         if self.cost_preset is not None:
             from scar_gym.costmodel.presets import get_cost_preset
 

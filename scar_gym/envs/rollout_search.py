@@ -44,6 +44,8 @@ from scar_gym.scenarios import ModelSet
 from scar_gym.schedule import Schedule
 
 IMPROVE_MODES = ("local", "sample")
+#: Rollouts per schedule at most (each is a full episode; past this a schedule takes hours).
+MAX_SAMPLES = 10_000
 #: Reward of the env at inference: needs no reference policy, so no extra SCAR/Standalone run.
 INFERENCE_REWARD = "edp"
 
@@ -78,8 +80,8 @@ class RolloutSearchPolicy(Policy):
     """
 
     def __init__(self, samples: int = 8, improve: str = "local"):
-        if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
-            raise ConfigError("samples", f"expected an integer >= 1, got {samples!r}", "use e.g. 8")
+        if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
+            raise ConfigError("samples", f"expected an integer 1 .. {MAX_SAMPLES}, got {samples!r}", "use e.g. 8")
         if improve not in IMPROVE_MODES:
             raise ConfigError("improve", f"unknown mode {improve!r}", f"use one of {', '.join(IMPROVE_MODES)}")
         self.samples = samples
