@@ -35,8 +35,8 @@ from scar_gym.evaluator import OBJECTIVES, Evaluator, objective_value
 from scar_gym.policies.base import Policy
 from scar_gym.policies.scar.prov import all_provisions
 from scar_gym.policies.scar.sched import ModelOptions
-from scar_gym.policies.scar.search import (CandidateCache, WindowSolution, evolutionary_search, exhaustive_search,
-                                           window_objective)
+from scar_gym.policies.scar.search import (CandidateCache, SearchCaches, WindowSolution, evolutionary_search,
+                                           exhaustive_search, window_objective)
 from scar_gym.policies.scar.steps import LARGE_MCM_CHIPLETS, PROV_METRICS, WindowSteps, allocation_caps, prov_weight
 from scar_gym.policies.windows import (MAX_SPLITS, WindowRanges, expected_layer_costs, first_fit_windows,
                                        periodic_boundaries, split_crowded_windows)
@@ -215,6 +215,7 @@ class _ScarRun:
         self.steps = WindowSteps(evaluator, self.objective, options.k, options.seg_limit, options.seg_radius,
                                  options.max_probes)
         self._seg_cache: dict[tuple, ModelOptions] = {}
+        self.search_caches = SearchCaches()  # keyed by the ModelOptions of _seg_cache: same lifetime
         self.use_exhaustive = (options.search == "exhaustive" or
                                (options.search == "auto" and self.mcm.num_chiplets <= options.exhaustive_max_chiplets))
         self.seed = seed
@@ -246,7 +247,8 @@ class _ScarRun:
                 sol = exhaustive_search(self.ev, opts, f, self.cand_cache, self.p.max_nodes, self.p.fallbacks)
             else:
                 sol = evolutionary_search(self.ev, opts, f, np.random.default_rng(rng_seed),
-                                          self.p.population, self.p.generations, with_fallbacks=self.p.fallbacks)
+                                          self.p.population, self.p.generations, with_fallbacks=self.p.fallbacks,
+                                          caches=self.search_caches)
             if sol is not None and (best is None or sol.value < best[0].value):
                 best = (sol, alloc)
         if best is None:  # pragma: no cover - single segments always fit

@@ -199,7 +199,8 @@ _GREEDY_COUNTS = frozenset((1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64))
 
 def greedy_genes(evaluator: Evaluator, options: Sequence[ModelOptions], order: Sequence[int], f,
                  paths_per_root: int = 2, per_root: int = 64, sig_cache: dict | None = None,
-                 top: int | None = None, walk_cache: dict | None = None) -> list[int]:
+                 top: int | None = None, walk_cache: dict | None = None,
+                 value_cache: dict | None = None) -> list[int]:
     """A constructive candidate: models in ``order`` each take the (cut set, path) with the best own
     objective among: their first ``top`` cut sets (all by default) plus the others whose segment
     count is in a geometric ladder (1, 2, 3, 4, 6, 8, ...), each on the first ``paths_per_root``
@@ -207,7 +208,10 @@ def greedy_genes(evaluator: Evaluator, options: Sequence[ModelOptions], order: S
     does, as :func:`~scar_gym.policies.scar.sched.path_for_gene` walks them); paths with equal
     signatures are evaluated once. Returned in the decode encoding. ``walk_cache`` (a dict) keeps
     the walks of a (length, class sequence, free chiplets) request: the cut sets of one segment
-    count, and every greedy order's first model, ask for the same ones."""
+    count, and every greedy order's first model, ask for the same ones. ``value_cache`` (a dict) keeps
+    the (latency, energy) of a (model, cut set, path signature): the greedy orders meet the same
+    placements again, and building an assignment to hit the evaluator's cache costs as much as the
+    lookup saves."""
     mcm = evaluator.mcm
     adj = _adjacency(mcm)
     class_of = tuple(mcm.class_of.tolist())
@@ -235,8 +239,14 @@ def greedy_genes(evaluator: Evaluator, options: Sequence[ModelOptions], order: S
                     if sig in seen:
                         continue
                     seen.add(sig)
-                    r = evaluator.evaluate_assignment(opt.assignment(cuts, p))
-                    v = f(r.latency_s, r.energy_j)
+                    vkey = (opt.model, opt.lo, opt.hi, cuts, sig)
+                    lat_en = None if value_cache is None else value_cache.get(vkey)
+                    if lat_en is None:
+                        r = evaluator.evaluate_assignment(opt.assignment(cuts, p))
+                        lat_en = (r.latency_s, r.energy_j)
+                        if value_cache is not None:
+                            value_cache[vkey] = lat_en
+                    v = f(*lat_en)
                     if v < best[0]:
                         g = ri + pj * len(roots)
                         best = (v, j, (2 * g + parity) if classes is not None else g, p)
@@ -305,9 +315,26 @@ def _seed_orders(base: list[int], limit: int) -> list[list[int]]:
     return out
 
 
+@dataclass
+class SearchCaches:
+    """Memos of the evolutionary search that depend on the MCM and the evaluator only, never on the
+    window objective: one SCAR run re-solves every window (boundary candidates, refinement passes
+    with other objectives) and meets the same walks, signatures, placements and decodings again.
+
+    ``decoded`` is keyed by the identities of the run's :class:`ModelOptions` objects, so it is only
+    valid while their owner (the run's SEG cache) keeps them alive.
+    """
+
+    sig: dict = field(default_factory=dict)
+    walk: dict = field(default_factory=dict)
+    value: dict = field(default_factory=dict)
+    decoded: dict = field(default_factory=dict)
+
+
 def evolutionary_search(evaluator: Evaluator, options: Sequence[ModelOptions], f, rng: np.random.Generator,
                         population: int = 10, generations: int = 4, mutation: float | None = None,
-                        per_root: int = 64, seed_greedy: bool = True, with_fallbacks: bool = True) -> WindowSolution:
+                        per_root: int = 64, seed_greedy: bool = True, with_fallbacks: bool = True,
+                        caches: SearchCaches | None = None) -> WindowSolution:
     """Evolve integer candidates: an order gene (the ordering of the models' roots: the rank of a
     permutation), then per model a segmentation gene and a path gene (the paper's ``2 x |M|``; see
     :func:`~scar_gym.policies.scar.sched.decode`).
@@ -316,8 +343,11 @@ def evolutionary_search(evaluator: Evaluator, options: Sequence[ModelOptions], f
     (as the exhaustive search does). The initial population holds greedy constructive candidates
     (:func:`greedy_genes`) for up to ``population // 2`` root orderings, the all-zero candidate,
     and random ones; then truncation selection (the better half survives), uniform crossover and
-    per-gene mutation (rate ``1 / genes``) for ``generations`` generations.
+    per-gene mutation (rate ``1 / genes``) for ``generations`` generations. ``caches`` shares memos
+    across calls on the same MCM and evaluator (see :class:`SearchCaches`); results are unchanged.
     """
+    caches = caches if caches is not None else SearchCaches()
+    options_key = (tuple(id(o) for o in options), with_fallbacks, per_root)
     mcm = evaluator.mcm
     adj = _adjacency(mcm)
     n = len(options)
@@ -330,14 +360,15 @@ def evolutionary_search(evaluator: Evaluator, options: Sequence[ModelOptions], f
     highs = np.array([math.factorial(n)] + [v for o in options for v in (len(o.cuts), path_space)], dtype=np.int64)
     mutation = mutation if mutation is not None else 1.0 / len(highs)
     cache: dict[tuple, tuple] = {}
-    sig_cache: dict = {}
-    walk_cache: dict = {}
 
     def fitness(genes: np.ndarray):
         key = tuple(int(g) for g in genes)
         if key not in cache:
-            order = permutation_from_rank(base, key[0])
-            assigns = decode(mcm, options, key[1:], order=order, per_root=per_root, adj=adj)
+            assigns = caches.decoded.get((options_key, key))
+            if assigns is None:
+                order = permutation_from_rank(base, key[0])
+                assigns = decode(mcm, options, key[1:], order=order, per_root=per_root, adj=adj)
+                caches.decoded[(options_key, key)] = assigns
             cache[key] = (*_score(evaluator, assigns, f), assigns)
         return cache[key]
 
@@ -345,8 +376,8 @@ def evolutionary_search(evaluator: Evaluator, options: Sequence[ModelOptions], f
     seeds: list[np.ndarray] = []
     if seed_greedy and population > 0:
         for order in _seed_orders(base, max(1, population // 2)):
-            genes = greedy_genes(evaluator, options, order, f, per_root=per_root, sig_cache=sig_cache, top=top,
-                                 walk_cache=walk_cache)
+            genes = greedy_genes(evaluator, options, order, f, per_root=per_root, sig_cache=caches.sig, top=top,
+                                 walk_cache=caches.walk, value_cache=caches.value)
             seeds.append(np.array([permutation_rank(base, order)] + genes, dtype=np.int64))
         seeds.append(np.zeros(len(highs), dtype=np.int64))  # top cut sets on the first DFS paths
     for i, g in enumerate(seeds[:population]):
