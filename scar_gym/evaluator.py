@@ -194,6 +194,56 @@ class _ModelData:
         source_bytes = np.zeros(L)
         source_bytes[model.sources] = table.input_bytes[model.sources]
         self.source_max = RangeMax(source_bytes)
+        self._plans: dict[tuple[int, ...], _CutPlan] = {}
+
+    def plan(self, bounds: tuple[int, ...]) -> "_CutPlan":
+        """The chiplet-independent part of an assignment whose segments span ``bounds`` (starts, then
+        the last stop): searches place one cut set on many paths, and this part is most of the work."""
+        p = self._plans.get(bounds)
+        if p is None:
+            if len(self._plans) >= PLAN_MEMO_SIZE:
+                self._plans.clear()
+            p = self._plans[bounds] = _CutPlan.build(self, bounds)
+        return p
+
+
+#: Cut sets whose plans one model keeps (a SCAR run on 8x8 meets a few thousand).
+PLAN_MEMO_SIZE = 65_536
+
+
+@dataclass(frozen=True)
+class _CutPlan:
+    """Per segment of one cut set: weight bytes, the range maxima the mini-batch rule reads, source
+    bytes, and the tensors it reads (bytes, producing segment or -1 for DRAM); then the window's
+    outputs that go to DRAM (producing segment, bytes). :meth:`Evaluator._compute` applies chiplets
+    to it in the order it always used, so results are bit-identical to computing from scratch."""
+
+    w_bytes: tuple[float, ...]
+    peak: tuple[float, ...]
+    layer_w_max: tuple[float, ...]
+    source: tuple[float, ...]
+    reads: tuple[tuple[tuple[float, int], ...], ...]
+    outputs: tuple[tuple[int, float], ...]
+
+    @staticmethod
+    def build(d: _ModelData, bounds: tuple[int, ...]) -> "_CutPlan":
+        starts, lo, hi = bounds[:-1], bounds[0], bounds[-1]
+        spans = list(zip(bounds[:-1], bounds[1:]))
+        reads = []
+        for a, b in spans:
+            r = []
+            for u in d.live[a]:
+                cons = d.consumers[u]
+                i = bisect_left(cons, a)
+                if i == len(cons) or cons[i] >= b:
+                    continue  # alive across the cut but not read by this segment
+                r.append((d.out_bytes[u], bisect_right(starts, u) - 1 if u >= lo else -1))
+            reads.append(tuple(r))
+        outputs = tuple((bisect_right(starts, u) - 1, d.out_bytes[u]) for u in d.live[hi] if u >= lo)
+        return _CutPlan(w_bytes=tuple(d.cum_w[b] - d.cum_w[a] for a, b in spans),
+                        peak=tuple(d.footprint_max.at(a, b) for a, b in spans),
+                        layer_w_max=tuple(d.layer_w_max.at(a, b) for a, b in spans),
+                        source=tuple(d.source_max.at(a, b) for a, b in spans), reads=tuple(reads), outputs=outputs)
 
 
 class Evaluator:
@@ -296,22 +346,21 @@ class Evaluator:
         hop_s, dram_s = pkg.nop_hop_latency_s, pkg.dram_latency_s
         hops, dram_hops, class_of, l2 = self._hops_l, self._dram_hops_l, self._class_of_l, self._l2_l
         segs = a.segments
-        lo, hi = segs[0].start, segs[-1].stop
-        starts = [s.start for s in segs]
+        plan = d.plan((*(s.start for s in segs), segs[-1].stop))
+        w_bytes = plan.w_bytes
         b = d.batch
 
         # Mini-batch: the largest divisor of b that fits every segment's chiplet memory. A segment
         # whose weights cannot stay resident next to one sample streams them instead: it then
         # holds one layer's weights at a time and re-reads all of them for every mini-batch.
-        w_bytes = [d.cum_w[s.stop] - d.cum_w[s.start] for s in segs]
         streams = []
         cap = float("inf")
-        for s, w in zip(segs, w_bytes):
+        for j, s in enumerate(segs):
             mem = l2[class_of[s.chiplet]]
-            peak = d.footprint_max.at(s.start, s.stop)
-            stream = w + peak > mem
+            peak = plan.peak[j]
+            stream = w_bytes[j] + peak > mem
             streams.append(stream)
-            room = mem - (d.layer_w_max.at(s.start, s.stop) if stream else w)
+            room = mem - (plan.layer_w_max[j] if stream else w_bytes[j])
             cap = min(cap, room / peak if room > 0 else 0.0)
         bi = 0
         for i, nb in enumerate(d.batches):
@@ -333,19 +382,14 @@ class Evaluator:
             compute_j += cum_e[s.stop] - cum_e[s.start]
             if streams[j]:
                 t += w_bytes[j] / dram_bw + dram_hops[c] * hop_s + dram_s
-            src = d.source_max.at(s.start, s.stop)
+            src = plan.source[j]
             if src:
                 t += src * n / dram_bw + dram_hops[c] * hop_s + dram_s
                 io_bytes += src
                 io_byte_hops += src * dram_hops[c]
-            for u in d.live[s.start]:
-                cons = d.consumers[u]
-                i = bisect_left(cons, s.start)
-                if i == len(cons) or cons[i] >= s.stop:
-                    continue  # alive across the cut but not read by this segment
-                by = d.out_bytes[u]
-                if u >= lo:  # produced by an earlier segment of this window: over the NoP
-                    h = hops[segs[bisect_right(starts, u) - 1].chiplet][c]
+            for by, pj in plan.reads[j]:
+                if pj >= 0:  # produced by an earlier segment of this window: over the NoP
+                    h = hops[segs[pj].chiplet][c]
                     t += by * n / nop_bw + h * hop_s
                     nop_byte_hops += by * h
                 else:  # produced in an earlier window: from DRAM
@@ -354,14 +398,11 @@ class Evaluator:
                     io_byte_hops += by * dram_hops[c]
             stages.append(t)
         # Outputs still needed after this window (or model outputs) go to DRAM.
-        for u in d.live[hi]:
-            if u >= lo:
-                j = bisect_right(starts, u) - 1
-                c = segs[j].chiplet
-                by = d.out_bytes[u]
-                stages[j] += by * n / dram_bw + dram_hops[c] * hop_s + dram_s
-                io_bytes += by
-                io_byte_hops += by * dram_hops[c]
+        for j, by in plan.outputs:
+            c = segs[j].chiplet
+            stages[j] += by * n / dram_bw + dram_hops[c] * hop_s + dram_s
+            io_bytes += by
+            io_byte_hops += by * dram_hops[c]
 
         load_s = max((w / dram_bw + dram_hops[s.chiplet] * hop_s + dram_s) if w > 0 and not st else 0.0
                      for s, w, st in zip(segs, w_bytes, streams))

@@ -9,7 +9,7 @@ from scar_gym.evaluator import Evaluator
 from scar_gym.hardware import grid_mcm
 from scar_gym.policies.scar.sched import (ModelOptions, _adjacency, decode, mask_of, path_for_gene, path_signature,
                                           paths_from, probe_class_sequences, simple_paths, start_mask)
-from scar_gym.policies.scar.search import (CandidateCache, evolutionary_search, exhaustive_search,
+from scar_gym.policies.scar.search import (CandidateCache, SearchCaches, evolutionary_search, exhaustive_search,
                                            window_objective)
 from scar_gym.schedule import Schedule, Window
 from scar_gym.workloads.layers import gemm
@@ -144,6 +144,38 @@ def test_evolutionary_search_is_seeded_and_valid():
     # the greedy seed is in the population, so the result is never worse than it
     c = evolutionary_search(ev, opts, f, np.random.default_rng(8), population=1, generations=0)
     assert a.value <= c.value
+
+
+def test_shared_search_caches_change_no_result():
+    # SCAR re-solves each window under other objectives (refinement) with one SearchCaches: what
+    # the caches keep must not depend on the objective, the rng or the call order.
+    mcm = grid_mcm("NSNS/SNSN/NSNS/SNSN", num_pes=64)
+    ev = _evaluator(mcm, 3)
+    opts = [ModelOptions(m, 0, 6, ((2, 4), (3,), ()), ((), (3,), (2, 4)), {(2, 4): (0, 1, 0), (3,): (1, 0)})
+            for m in range(3)]
+    runs = [(window_objective("edp"), 7), (window_objective("edp", 2.0, 3.0), 7), (window_objective("latency"), 8),
+            (window_objective("edp", 0.5, 0.1), 9)]
+    shared = SearchCaches()
+    for f, seed in runs + runs[::-1]:
+        cold = evolutionary_search(ev.fresh(), opts, f, np.random.default_rng(seed), population=6, generations=3)
+        warm = evolutionary_search(ev, opts, f, np.random.default_rng(seed), population=6, generations=3,
+                                   caches=shared)
+        assert (warm.assignments, repr(warm.value), repr(warm.latency_s), repr(warm.energy_j)) == \
+            (cold.assignments, repr(cold.value), repr(cold.latency_s), repr(cold.energy_j))
+    assert shared.value and shared.decoded and shared.walk  # the caches were used
+
+
+def test_cut_plans_give_bit_identical_results():
+    # The evaluator keeps a cut set's chiplet-independent part, keyed by its bounds; with warm plans
+    # (shared across placements, models and layer ranges) every result must equal a cold one's.
+    mcm = grid_mcm("NSN/SNS/NSN", num_pes=64)
+    ev = _evaluator(mcm, 2)
+    assigns = [ModelOptions(m, lo, hi, ()).assignment(cuts, p)
+               for m in (0, 1) for lo, hi in ((0, 6), (0, 5), (1, 6), (3, 4))
+               for cuts in ((), (lo + 2,), (lo + 1, lo + 2)) if all(lo < c < hi for c in cuts)
+               for p in simple_paths(mcm, len(cuts) + 1)[:20]]
+    warm = [repr(ev.evaluate_assignment(a)) for a in assigns]
+    assert [repr(ev.fresh().evaluate_assignment(a)) for a in assigns] == warm
 
 
 def test_class_constrained_paths_and_probes():
