@@ -56,8 +56,10 @@ class ProgressBar:
             if cls is None and use_tqdm:
                 raise ImportError("tqdm is not installed (pip install tqdm, or the rl extra)")
             if cls is not None:
+                # redrawn 10 times a second on a terminal, once a second into a log file
+                tty = getattr(self.file, "isatty", lambda: False)()
                 self._tqdm = cls(total=total, desc=desc, unit=unit, file=self.file, dynamic_ncols=True,
-                                 leave=True)
+                                 leave=True, mininterval=0.1 if tty else 1.0)
 
     # -- updates ------------------------------------------------------------------------------
     def update(self, n: int = 1) -> None:

@@ -3,7 +3,8 @@
 
 Reads ``eval/edp_vs_ref.csv`` of each run directory (written by ``scar-gym train`` after every
 evaluation), or such a CSV itself (``results/agents/benchmark/logs/reloc_s0_edp_vs_ref.csv``: the
-config is the name before ``_s<seed>_edp_vs_ref.csv``). Runs are grouped by their config name
+config is the name before ``_s<seed>_edp_vs_ref.csv``); rows of a run resumed from an earlier
+checkpoint replace the rows they train again. Runs are grouped by their config name
 (``config.yaml: name``) -- the seeds of one config form one curve: at each step, the geometric mean
 over every (seed, validation scenario) ratio, and a band that is its 95% stratified-bootstrap interval
 (:mod:`scar_gym.stats`: seeds resampled within each scenario; over the scenarios for one seed), not
@@ -47,9 +48,13 @@ def read_run(run: Path) -> tuple[str, list[Point]] | None:
     if cfg.exists():
         data = yaml.safe_load(cfg.read_text()) or {}
         name = f"{data.get('name') or run.name} ({(data.get('policy') or {}).get('extractor', 'mlp')})"
+    pts: list[Point] = []
     with f.open() as fh:
-        pts = [(int(r["timesteps"]), float(r["geomean_edp_vs_ref"]), json.loads(r.get("per_scenario") or "{}"))
-               for r in csv.DictReader(fh)]
+        for r in csv.DictReader(fh):
+            step = int(r["timesteps"])
+            while pts and pts[-1][0] >= step:  # a run resumed from an earlier checkpoint: its rows replace those
+                pts.pop()
+            pts.append((step, float(r["geomean_edp_vs_ref"]), json.loads(r.get("per_scenario") or "{}")))
     return name, pts
 
 

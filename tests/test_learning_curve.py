@@ -35,3 +35,7 @@ def test_band_is_the_bootstrap_interval_not_the_min_max(tmp_path):
     f = tmp_path / "reloc_s3_edp_vs_ref.csv"
     f.write_text('timesteps,geomean_edp_vs_ref,reference,n,wall_s,per_scenario\n10,0.5,scar,1,1.0,"{""a"": 0.5}"\n')
     assert lc.read_run(f) == ("reloc", [(10, 0.5, {"a": 0.5})])
+    # a run resumed from step 10 after it had logged 20 and 30: its new 20 replaces both
+    with f.open("a") as fh:
+        fh.write('20,0.6,scar,1,1.0,"{}"\n30,0.7,scar,1,1.0,"{}"\n20,0.8,scar,1,1.0,"{}"\n')
+    assert [p[:2] for p in lc.read_run(f)[1]] == [(10, 0.5), (20, 0.8)]
