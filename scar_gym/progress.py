@@ -36,11 +36,13 @@ class ProgressBar:
     """``total`` steps (``None``: unknown) described by ``desc``; see the module docstring.
 
     ``use_tqdm``: ``None`` = tqdm if installed, ``False`` = the plain-line fallback (tests), ``True``
-    = require tqdm. Usable as a context manager (closed on exit).
+    = require tqdm. ``lazy``: draw nothing before the first update, so a command that fails while
+    it sets up prints its one-line error alone. Usable as a context manager (closed on exit).
     """
 
     def __init__(self, total: int | None, desc: str, enabled: bool = True, unit: str = "it",
-                 file: IO[str] | None = None, min_interval_s: float = 2.0, use_tqdm: bool | None = None):
+                 file: IO[str] | None = None, min_interval_s: float = 2.0, use_tqdm: bool | None = None,
+                 lazy: bool = False):
         self.total, self.desc, self.unit = total, desc, unit
         self.enabled = enabled
         self.file = file if file is not None else sys.stderr
@@ -51,18 +53,29 @@ class ProgressBar:
         self._last_line = -float("inf")
         self._closed = False
         self._tqdm = None
+        self._tqdm_cls = None
         if enabled and use_tqdm is not False:
-            cls = _tqdm_class()
-            if cls is None and use_tqdm:
+            self._tqdm_cls = _tqdm_class()
+            if self._tqdm_cls is None and use_tqdm:
                 raise ImportError("tqdm is not installed (pip install tqdm, or the rl extra)")
-            if cls is not None:
-                # redrawn 10 times a second on a terminal, once a second into a log file
-                tty = getattr(self.file, "isatty", lambda: False)()
-                self._tqdm = cls(total=total, desc=desc, unit=unit, file=self.file, dynamic_ncols=True,
-                                 leave=True, mininterval=0.1 if tty else 1.0)
+        self._started = False
+        if not lazy:
+            self._start()
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if self._tqdm_cls is not None:
+            # redrawn 10 times a second on a terminal, once a second into a log file
+            tty = getattr(self.file, "isatty", lambda: False)()
+            self._tqdm = self._tqdm_cls(total=self.total, desc=self.desc, unit=self.unit, file=self.file,
+                                        dynamic_ncols=True, leave=True, mininterval=0.1 if tty else 1.0,
+                                        initial=self.n, postfix=self.postfix or None)
 
     # -- updates ------------------------------------------------------------------------------
     def update(self, n: int = 1) -> None:
+        self._start()
         self.n += n
         if self._tqdm is not None:
             self._tqdm.update(n)
@@ -78,6 +91,7 @@ class ProgressBar:
     def set_description(self, text: str) -> None:
         """What is being waited for now (a stage name)."""
         self.desc = text
+        self._start()
         if self._tqdm is not None:
             self._tqdm.set_description_str(text)
         elif self.enabled:
@@ -87,6 +101,7 @@ class ProgressBar:
         """Print ``line`` (to ``file``, default stderr) without breaking the bar; printed even when
         the bar is disabled: the caller decides whether the line is wanted."""
         out = file if file is not None else self.file
+        self._start()
         if self._tqdm is not None:
             self._tqdm.write(line, file=out)
         else:
@@ -98,7 +113,7 @@ class ProgressBar:
         self._closed = True
         if self._tqdm is not None:
             self._tqdm.close()
-        elif self.enabled:
+        elif self.enabled and self._started:
             self._print_line()
 
     def __enter__(self) -> "ProgressBar":

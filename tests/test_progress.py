@@ -45,6 +45,20 @@ def test_disabled_prints_only_what_is_written():
     assert out.getvalue() == ""
 
 
+@pytest.mark.parametrize("use_tqdm", [None, False])
+def test_a_lazy_bar_draws_nothing_before_its_first_update(use_tqdm):
+    if use_tqdm is None:
+        pytest.importorskip("tqdm")
+    out = io.StringIO()
+    bar = ProgressBar(3, "eval", file=out, lazy=True, use_tqdm=use_tqdm, min_interval_s=0.0)
+    assert out.getvalue() == ""
+    bar.close()  # a command that failed before its first run: only its error line is printed
+    assert out.getvalue() == ""
+    with ProgressBar(3, "eval", file=out, lazy=True, use_tqdm=use_tqdm, min_interval_s=0.0) as bar:
+        bar.update(2)
+    assert "2/3" in out.getvalue()
+
+
 def test_tqdm_bar_goes_to_its_file():
     pytest.importorskip("tqdm")
     out = io.StringIO()

@@ -64,7 +64,8 @@ def eval_cmd(args: argparse.Namespace) -> int:
     from scar_gym.progress import ProgressBar
 
     runs = len(scenarios) * len(dict.fromkeys(["scar", *policies]))  # SCAR always runs: it is the reference
-    bar = ProgressBar(runs, f"eval {args.suite}", enabled=not args.quiet, unit="run")
+    # lazy: an agent that fails to load is one error line, not a bar and an error
+    bar = ProgressBar(runs, f"eval {args.suite}", enabled=not args.quiet, unit="run", lazy=True)
 
     def progress(policy: str, scenario: str, row) -> None:
         if not args.quiet:

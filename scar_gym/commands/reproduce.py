@@ -48,7 +48,7 @@ def reproduce_cmd(args: argparse.Namespace) -> int:
     splits = (1, 2, 3, 4, 5)
     runs = (len(rp.STRATEGIES_6X6) if args.size == "6x6" else len(splits) if args.sweep_splits
             else len(rp.suite_ids(args.domain)) * len(rp.STRATEGIES))
-    bar = ProgressBar(runs, f"reproduce {args.domain}", enabled=not args.quiet, unit="run")
+    bar = ProgressBar(runs, f"reproduce {args.domain}", enabled=not args.quiet, unit="run", lazy=True)
 
     def show(row):
         if not args.quiet and not isinstance(row, dict):  # the sweep's rows are printed as a table
