@@ -206,13 +206,13 @@ def format_leaderboard(board: Sequence[dict[str, Any]]) -> str:
     """The leaderboard as text; the 95% intervals (over the scenarios) follow the geometric mean and
     the IQM (interquartile mean) of EDP/SCAR."""
     headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "95% CI", "IQM", "IQM 95% CI", "greedy", "best", "worst",
-               "wins", "ties", "sched s", "evals"]
+               "wins", "ties", "losses", "sched s", "evals"]
     rows = [[i + 1, d["policy"], d["scenarios"], f"{d['geomean_edp_vs_scar']:.3f}", _ci(d.get("geomean_ci95")),
              "-" if d.get("iqm_edp_vs_scar") is None else f"{d['iqm_edp_vs_scar']:.3f}", _ci(d.get("iqm_ci95")),
              "-" if d.get("greedy_geomean_edp_vs_scar") is None else f"{d['greedy_geomean_edp_vs_scar']:.3f}",
-             f"{d['best']:.3f}", f"{d['worst']:.3f}", d["wins"], d["ties"], f"{d['mean_scheduler_s']:.3f}",
-             f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
-    return format_table(headers, rows, align="rlrrrrrrrrrrrr")
+             f"{d['best']:.3f}", f"{d['worst']:.3f}", d["wins"], d["ties"], d.get("losses"),
+             f"{d['mean_scheduler_s']:.3f}", f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
+    return format_table(headers, rows, align="rlrrrrrrrrrrrrr")
 
 
 def format_per_scenario(rows: Sequence[Row]) -> str:

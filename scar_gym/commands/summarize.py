@@ -117,7 +117,7 @@ def ratio_matrix(name: str, runs: Sequence[Run]):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("summarize", help="several seeds' eval results: geomean, IQM, W/T/L with 95% intervals",
+    p = subparsers.add_parser("summarize", help="several seeds' eval results: geomean, IQM, W/T/L with 95%% intervals",
                               description=__doc__.split("\n\n")[0])
     p.add_argument("results", nargs="+", metavar="RESULTS", help="scar-gym eval --csv or --json files")
     p.add_argument("--group", action="append", default=[], metavar="NAME=PATTERN,...",
