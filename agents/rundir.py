@@ -71,10 +71,14 @@ def check_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> None:
         raise ConfigError("--overwrite", "cannot be combined with --resume", "give one of them")
     if not holds_run(run_dir) or resume:
         return
+    is_run = any((run_dir / m).is_file() for m in RUN_MARKERS)
     if not overwrite:
+        if not is_run:
+            raise ConfigError("--run-dir", f"{str(run_dir)!r} is not empty and holds no run",
+                              "give a new or empty directory")
         raise ConfigError("--run-dir", f"{str(run_dir)!r} already holds a run", "give --resume to continue it, "
                           "--overwrite to replace it, or another --run-dir")
-    if not any((run_dir / m).is_file() for m in RUN_MARKERS):
+    if not is_run:
         raise ConfigError("--overwrite", f"{str(run_dir)!r} is not a run directory (no {', '.join(RUN_MARKERS)}); "
                           "--overwrite deletes only run directories", "give another --run-dir")
 
