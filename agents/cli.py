@@ -1,12 +1,14 @@
-"""``scar-gym train CONFIG [--set k=v ...] [--seed N] [--run-dir DIR] [--resume CKPT]``: MaskablePPO training.
+"""``scar-gym train CONFIG [--set k=v ...] [--seed N] [--run-dir DIR] [--resume [CKPT] | --overwrite]``: MaskablePPO training.
 
 The sub-command is agents' own: :func:`register` is found by ``scar_gym.cli`` through the
 ``scar_gym.commands`` entry point (``pyproject.toml``), so the library never imports ``agents``.
 
 CONFIG is a YAML file or the stem of one in ``configs/train/`` (see :mod:`agents.config` for the
-keys). The run directory (default ``runs/ppo_mask/<Env>_<name>_s<seed>/``) gets the resolved
-config, command line, versions, TensorBoard and CSV logs, evaluations on the held-out scenarios,
-checkpoints, ``best_model.zip`` and ``final_model.zip``. Needs the ``rl`` extra (torch, SB3).
+keys). The run directory (default ``runs/ppo_mask/<Env>_<name>_s<seed>_<config hash>/``, see
+:mod:`agents.rundir`) gets the resolved config, command line, versions, TensorBoard and CSV logs,
+evaluations on the held-out scenarios, checkpoints, ``best_model.zip`` and ``final_model.zip``. A
+directory that already holds a run is refused unless ``--resume`` continues it or ``--overwrite``
+replaces it. A progress bar on stderr unless ``--quiet``. Needs the ``rl`` extra (torch, SB3).
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="override a config key, e.g. --set ppo.learning_rate=1.0e-4 (repeatable)")
     p.add_argument("--seed", type=seed, default=None, help="shortcut for --set seed=N")
     p.add_argument("--timesteps", type=int, default=None, help="shortcut for --set n_timesteps=N")
-    p.add_argument("--run-dir", default=None, help="output directory (default runs/ppo_mask/<Env>_<name>_s<seed>)")
+    p.add_argument("--run-dir", default=None,
+                   help="output directory (default runs/ppo_mask/<Env>_<name>_s<seed>_<hash of the config>)")
     p.add_argument("--runs-root", default="runs", help="root of the default run directory")
-    p.add_argument("--resume", default=None, metavar="CKPT",
-                   help="continue from a checkpoint zip of a run (its weights only are read: nothing is unpickled); "
-                        "everything in the run directory is kept")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CKPT",
+                   help="continue the run from a checkpoint zip (default: the run directory's latest); its weights "
+                        "only are read, nothing is unpickled; everything in the run directory is kept")
+    p.add_argument("--overwrite", action="store_true",
+                   help="delete the run already in the run directory and start anew")
+    p.add_argument("-q", "--quiet", "--no-progress", dest="quiet", action="store_true",
+                   help="no progress bar (--no-progress: the same)")
     p.set_defaults(func=train_cmd)
 
 
@@ -42,7 +48,7 @@ def train_cmd(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     if args.timesteps is not None:
         overrides["n_timesteps"] = args.timesteps
-    if args.no_progress:
+    if args.quiet:
         overrides["progress_bar"] = False
     cfg = load_config(args.config, overrides)
     from pathlib import Path
@@ -58,8 +64,8 @@ def train_cmd(args: argparse.Namespace) -> int:
         raise ConfigError("--run-dir", f"{str(run_dir)!r} holds the config being read ({config_path}); a new run "
                           "would overwrite it", "give another --run-dir, or --resume a checkpoint of that run")
 
-    run_dir = train(cfg, run_dir=args.run_dir, resume=args.resume, argv=["scar-gym", *sys.argv[1:]],
-                    runs_root=args.runs_root)
+    run_dir = train(cfg, run_dir=run_dir, resume=args.resume, argv=["scar-gym", *sys.argv[1:]],
+                    runs_root=args.runs_root, overwrite=args.overwrite)
     print(f"run directory: {run_dir}")
     for name in ("best_model.zip", "final_model.zip"):
         if (run_dir / name).exists():

@@ -119,6 +119,11 @@ class CheckpointConfig:
     freq: int = 5000
 
 
+#: Keys that say how long and how a run is carried out, not which run it is: a resumed run may change
+#: them, and they are left out of the run directory's config hash (agents.rundir.config_hash).
+RUNTIME_KEYS = ("n_timesteps", "progress_bar", "torch_threads")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     name: str = ""
@@ -323,6 +328,49 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     need(spec is not None and spec.entry_point in CONFIGS, "env_id", f"{cfg.env_id!r} is not a scar-gym environment",
          "use scar_gym:ScarGym/Window-v0 or scar_gym:ScarGym/Schedule-v0 (or another ScarGym/ id)")
     check_env_kwargs(cfg.env_id, cfg.env_kwargs, file=file)
+    _check_names(cfg, file)
+
+
+#: Keyword arguments of :class:`agents.extractors.ChipletSetExtractor` a config may set (besides the
+#: observation space; a test keeps this in step with its signature, which needs torch to read).
+CHIPLET_ATTENTION_KWARGS = ("set_keys", "candidate_key", "incidence_key", "token_dim", "n_layers", "n_heads",
+                            "global_dim")
+
+
+def _check_names(cfg: TrainConfig, file: str | None) -> None:
+    """Every name the run will resolve -- MCM, listed scenarios, the evaluation's reference policy,
+    the extractor's options -- exists, so a typo is one error naming the key before any directory or
+    env is made (not a traceback after the run directory is written, or at the first evaluation)."""
+    from scar_gym.policies.registry import policy_names
+    from scar_gym.presets import load_mcm
+    from scar_gym.scenarios import load_scenario
+
+    def named(fld: str, load, value) -> None:
+        try:
+            load(value)
+        except ConfigError as e:
+            raise ConfigError(fld, e.problem, e.fix, file) from None
+
+    if "mcm" in cfg.env_kwargs:
+        named("env_kwargs.mcm", load_mcm, cfg.env_kwargs["mcm"])
+    else:
+        named("mcm", load_mcm, cfg.mcm)
+    for split in ("train", "eval"):
+        s: SuiteConfig = getattr(cfg.scenarios, split)
+        if s.source in ("list", "paper"):
+            for i, sid in enumerate(s.ids):
+                named(f"scenarios.{split}.ids[{i}]", load_scenario, sid)
+    for fld, name in (("eval.reference", cfg.eval.reference), ("env_kwargs.reference", cfg.env_kwargs.get("reference"))):
+        if name is not None and name not in policy_names():
+            raise ConfigError(fld, f"unknown policy {name!r}", f"choose one of: {', '.join(policy_names())}", file)
+    kw = cfg.policy.extractor_kwargs
+    if kw and cfg.policy.extractor == "mlp":
+        raise ConfigError("policy.extractor_kwargs", f"extractor mlp takes no options, got {sorted(kw)}",
+                          "remove them, or set policy.extractor: chiplet_attention", file)
+    for key in kw:
+        if key not in CHIPLET_ATTENTION_KWARGS:
+            raise ConfigError(f"policy.extractor_kwargs.{key}", "unknown option of chiplet_attention",
+                              f"options: {', '.join(CHIPLET_ATTENTION_KWARGS)}", file)
 
 
 def config_from_dict(data: Any, file: str | None = None, name: str | None = None) -> TrainConfig:

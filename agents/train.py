@@ -8,7 +8,8 @@ One function, :func:`train`: config -> run directory (layout in :mod:`agents.run
 * ``MaskableEvalCallback`` on the held-out (validation) scenarios, keeping ``best_model.zip``,
   plus :class:`EdpVsRefCallback` which turns each evaluation into EDP / EDP_SCAR per scenario
   (``eval/edp_vs_ref.csv``, read by ``scripts/learning_curve.py``),
-* ``CheckpointCallback`` (``checkpoints/``), CSV + TensorBoard logging, a progress bar,
+* ``CheckpointCallback`` (``checkpoints/``), CSV + TensorBoard logging, a progress bar on stderr
+  (:mod:`scar_gym.progress`) from the setup on,
 * the agents as agent directories (weights only, :mod:`agents.agentfile`): ``best_agent/`` at every
   new best evaluation, ``final_agent/`` at the end, beside SB3's ``best_model.zip`` /
   ``final_model.zip``,
@@ -24,13 +25,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.config import TrainConfig
+from agents.config import RUNTIME_KEYS, TrainConfig
 from agents.envs import ScenarioFeeder, check_held_out, make_vec
-from agents.rundir import default_run_dir, write_run_metadata
+from agents.rundir import check_run_dir, clear_run_dir, default_run_dir, holds_run, write_run_metadata
 from scar_gym.errors import ConfigError
 
 #: Config keys a resumed run may change (everything else must be the checkpoint's run's).
-RESUME_MAY_CHANGE = ("n_timesteps", "progress_bar", "torch_threads")
+RESUME_MAY_CHANGE = RUNTIME_KEYS
 
 
 def reference_edp(scenario: Any, mcm_name: str, cache: dict[tuple, float] | None = None,
@@ -57,7 +58,12 @@ def _feeder(venv) -> ScenarioFeeder:
     return env
 
 
-def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_name: str, resumed: bool = False):
+def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_name: str, resumed: bool = False,
+                   ref_cache: dict[tuple, float] | None = None, bar: Any = None):
+    """Evaluation (with ``best_model`` / ``best_agent``), EDP/SCAR log and checkpoints; ``ref_cache``:
+    reference EDPs already computed (:func:`reference_edps`); ``bar``: a
+    :class:`scar_gym.progress.ProgressBar` over the steps, which shows the stage and the last
+    validation score."""
     from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
     from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 
@@ -77,7 +83,7 @@ def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_n
 
         def __init__(self):
             super().__init__()
-            self.ref: dict[tuple, float] = {}
+            self.ref: dict[tuple, float] = ref_cache if ref_cache is not None else {}
             self.path = run_dir / "eval" / "edp_vs_ref.csv"
             self.feeder = _feeder(eval_env)
             self.by_id = {s.id: s for s in self.feeder.scenarios.all()}
@@ -94,6 +100,8 @@ def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_n
                 return True
             geo = math.exp(sum(math.log(r) for r in ratios.values()) / len(ratios))
             self.logger.record("eval/edp_vs_ref_geomean", geo)
+            if bar is not None:
+                bar.set_postfix(f"validation EDP/{cfg.eval.reference} {geo:.4f} at {self.num_timesteps:,}")
             new = not self.path.exists()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", newline="") as f:
@@ -114,7 +122,45 @@ def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_n
         _continue_evaluations(eval_cb, run_dir / "eval" / "evaluations.npz")
     ckpt = CheckpointCallback(save_freq=max(cfg.checkpoint.freq // n_envs, 1), save_path=str(run_dir / "checkpoints"),
                               name_prefix="rl_model", verbose=0)
-    return CallbackList([eval_cb, ckpt])
+    if bar is None:
+        return CallbackList([eval_cb, ckpt])
+
+    class StepBar(BaseCallback):
+        """Advances ``bar`` by the steps taken; named the stage: training, or evaluating (it runs
+        before the evaluation callback, which evaluates on the same calls)."""
+
+        stage = ""
+
+        def _stage(self, text: str) -> None:
+            if text != self.stage:  # a new description redraws the bar: only on a change
+                self.stage = text
+                bar.set_description(text)
+
+        def _on_training_start(self) -> None:
+            self._stage("training")
+
+        def _on_training_end(self) -> None:
+            self._stage("trained")
+
+        def _on_step(self) -> bool:
+            bar.update(n_envs)
+            evaluating = eval_cb.eval_freq > 0 and (self.n_calls % eval_cb.eval_freq == 0)
+            self._stage(f"evaluating ({n_eval} validation scenarios)" if evaluating else "training")
+            return True
+
+    return CallbackList([StepBar(), eval_cb, ckpt])
+
+
+def reference_edps(cfg: TrainConfig, eval_env, mcm_name: str, bar: Any = None) -> dict[tuple, float]:
+    """The reference EDP of every validation scenario (what :class:`EdpVsRefCallback` divides by),
+    computed up front so that the wait happens under a progress bar, not silently at the first
+    evaluation; the same values either way (deterministic, seed 0)."""
+    cache: dict[tuple, float] = {}
+    for sc in _feeder(eval_env).scenarios.all():
+        reference_edp(sc, mcm_name, cache, cfg.eval.reference, cfg.env_kwargs.get("cost_preset"))
+        if bar is not None:
+            bar.update()
+    return cache
 
 
 def build_model(cfg: TrainConfig, venv, run_dir: Path | None):
@@ -215,11 +261,36 @@ def check_resume(cfg: TrainConfig, checkpoint: Path, steps: int, run_dir: Path) 
     return notes
 
 
+#: ``train(resume=LATEST)`` (``--resume`` without a path): the latest checkpoint of the run directory.
+LATEST = "latest"
+
+
+def latest_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint of ``run_dir`` with the most steps (``checkpoints/rl_model_*_steps.zip`` or
+    ``final_model.zip``, the final model on a tie)."""
+    from agents.agentfile import read_checkpoint
+
+    found = [(s, 0, p) for p in (run_dir / "checkpoints").glob("rl_model_*_steps.zip")
+             if (s := _checkpoint_steps(p)) is not None]
+    if (run_dir / "final_model.zip").is_file():
+        found.append((read_checkpoint(run_dir / "final_model.zip").num_timesteps, 1, run_dir / "final_model.zip"))
+    if not found:
+        raise ConfigError("--resume", f"{str(run_dir)!r} has no checkpoint to resume from",
+                          "give the checkpoint's path (--resume CKPT), or start the run anew with --overwrite")
+    return max(found)[2]
+
+
 def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Path | None = None,
-          argv: list[str] | None = None, runs_root: str | Path = "runs", log: Any = print) -> Path:
+          argv: list[str] | None = None, runs_root: str | Path = "runs", log: Any = print,
+          overwrite: bool = False) -> Path:
     """Train per ``cfg``; returns the run directory (``best_model.zip``, ``final_model.zip``, logs).
 
-    ``resume``: continue from a checkpoint zip, read weights-only (:func:`agents.agentfile.read_checkpoint`:
+    A directory that already holds something is refused unless ``resume`` continues its run or
+    ``overwrite`` deletes it first (only a run directory is deleted; :func:`agents.rundir.check_run_dir`).
+    ``cfg.progress_bar``: a progress bar on stderr over the setup (reference EDPs of the validation
+    scenarios, the first training scenarios) and the steps.
+
+    ``resume``: continue from a checkpoint zip (:data:`LATEST`: the latest one in ``run_dir``), read weights-only (:func:`agents.agentfile.read_checkpoint`:
     nothing in it is unpickled). The config must be the one of the checkpoint's run (only
     :data:`RESUME_MAY_CHANGE` may differ). Nothing already in the run directory is lost: ``progress.csv``,
     the monitor files, ``eval/`` and ``command.txt`` are continued, ``config.yaml`` and
@@ -233,10 +304,13 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
 
     from agents.agentfile import load_checkpoint_into, read_checkpoint, save_agent
 
+    from scar_gym.progress import ProgressBar
+
     check_held_out(cfg)
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(cfg, runs_root)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ConfigError("--run-dir", f"{str(run_dir)!r} is a file", "give a directory for the run")
+    check_run_dir(run_dir, resume is not None, overwrite)
+    if resume is not None and str(resume) == LATEST:
+        resume = latest_checkpoint(run_dir)
     ckpt, model = None, None
     torch.set_num_threads(cfg.torch_threads)
     if resume is not None:  # everything checked before anything is written: a bad resume changes nothing
@@ -249,6 +323,9 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
         for line in notes:
             log(line)
     resumed = ckpt is not None
+    if overwrite and holds_run(run_dir):
+        log(f"--overwrite: deleting the earlier run in {run_dir}")
+        clear_run_dir(run_dir)
     if resumed and (run_dir / "config.yaml").is_file():
         _append_command(run_dir, argv, ckpt.num_timesteps)
     else:
@@ -259,17 +336,28 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     eval_env = make_vec(cfg, "eval", monitor_dir=str(run_dir / "monitor"), append=resumed)
     n_eval = len(_feeder(eval_env).scenarios)
     mcm_name = str(cfg.env_kwargs.get("mcm", cfg.mcm))
+    with ProgressBar(n_eval, f"{cfg.eval.reference} EDP of the validation scenarios", cfg.progress_bar,
+                     unit="scenario") as setup:
+        ref_cache = reference_edps(cfg, eval_env, mcm_name, setup)
     if model is None:
         model = build_model(cfg, venv, run_dir)
     else:
         model.set_env(venv)
     csv_out = _appending_csv(run_dir / "progress.csv") if resumed else make_output_format("csv", str(run_dir))
     model.set_logger(Logger(str(run_dir), [csv_out, make_output_format("tensorboard", str(run_dir / "tb"))]))
-    callbacks = make_callbacks(cfg, run_dir, eval_env, n_eval, mcm_name, resumed)
     t0 = time.time()
     remaining = cfg.n_timesteps - (model.num_timesteps if resumed else 0)
-    model.learn(total_timesteps=max(remaining, 0), callback=callbacks, progress_bar=cfg.progress_bar,
-                reset_num_timesteps=not resumed)
+    # SB3 resets the training envs (their first scenarios: SCAR and the candidate pools) before its
+    # first callback: the bar names that stage until training starts
+    bar = ProgressBar(max(remaining, 0), f"first scenarios of {cfg.n_envs} training env(s)", cfg.progress_bar,
+                      unit="step") if cfg.progress_bar else None
+    callbacks = make_callbacks(cfg, run_dir, eval_env, n_eval, mcm_name, resumed, ref_cache, bar)
+    try:
+        model.learn(total_timesteps=max(remaining, 0), callback=callbacks, progress_bar=False,
+                    reset_num_timesteps=not resumed)
+    finally:
+        if bar is not None:
+            bar.close()
     model.save(str(run_dir / "final_model.zip"))
     save_agent(model.policy, run_dir / "final_agent", cfg.to_dict(),
                {"num_timesteps": int(model.num_timesteps), "run": str(run_dir)})

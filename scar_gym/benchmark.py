@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from scar_gym import fileio
+from scar_gym.stats import DEFAULT_REPS, TIE_TOLERANCE, summarize
 from scar_gym.textfmt import format_table
 
 DEFAULT_MCM = "het-sides-3x3"
@@ -157,10 +158,15 @@ def geomean(xs: Sequence[float]) -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
-def leaderboard(rows: Sequence[Row]) -> list[dict[str, Any]]:
+def leaderboard(rows: Sequence[Row], reps: int = DEFAULT_REPS, seed: int = 0) -> list[dict[str, Any]]:
     """Per policy: geometric-mean EDP/EDP_SCAR, best/worst ratio, wins (ratio < 1), ties, wall time; for
     learned policies also the geometric mean of their single greedy rollout (``greedy_geomean_edp_vs_scar``,
-    from ``meta['greedy_edp_js']``), beside that of the best rollout kept."""
+    from ``meta['greedy_edp_js']``), beside that of the best rollout kept.
+
+    Intervals (:mod:`scar_gym.stats`, one run per policy: a bootstrap over the scenarios, ``reps``
+    replicates from ``seed``): ``geomean_ci95`` ``[lo, hi]`` around the geometric mean,
+    ``iqm_edp_vs_scar`` (interquartile mean) and its ``iqm_ci95``, ``losses``. ``None`` for a policy
+    with a non-finite or non-positive ratio (which the geometric mean leaves out)."""
     by: dict[str, list[Row]] = {}
     for r in rows:
         by.setdefault(r.policy, []).append(r)
@@ -172,22 +178,41 @@ def leaderboard(rows: Sequence[Row]) -> list[dict[str, Any]]:
         out.append({
             "policy": pol, "scenarios": len(rs), "geomean_edp_vs_scar": geomean(ratios),
             "best": min(ratios), "worst": max(ratios),
-            "wins": sum(1 for x in ratios if x < 1 - 1e-9), "ties": sum(1 for x in ratios if abs(x - 1) <= 1e-9),
+            "wins": sum(1 for x in ratios if x < 1 - TIE_TOLERANCE),
+            "ties": sum(1 for x in ratios if abs(x - 1) <= TIE_TOLERANCE),
             "mean_scheduler_s": sum(r.scheduler_s for r in rs) / len(rs),
             "mean_evaluations": sum(r.num_evaluations for r in rs) / len(rs),
             "greedy_geomean_edp_vs_scar": geomean(greedy) if len(greedy) == len(rs) else None,
+            **_intervals(ratios, reps, seed),
         })
     out.sort(key=lambda d: (d["geomean_edp_vs_scar"], d["policy"]))
     return out
 
 
+def _intervals(ratios: Sequence[float], reps: int, seed: int) -> dict[str, Any]:
+    """The leaderboard's interval columns (:func:`leaderboard`)."""
+    if not all(math.isfinite(x) and x > 0 for x in ratios):
+        return {"geomean_ci95": None, "iqm_edp_vs_scar": None, "iqm_ci95": None, "losses": None}
+    s = summarize(ratios, reps=reps, seed=seed)
+    return {"geomean_ci95": [s.geomean.lo, s.geomean.hi], "iqm_edp_vs_scar": s.iqm.point,
+            "iqm_ci95": [s.iqm.lo, s.iqm.hi], "losses": s.losses}
+
+
+def _ci(pair: Sequence[float] | None) -> str:
+    return "-" if pair is None else f"[{pair[0]:.3f}, {pair[1]:.3f}]"
+
+
 def format_leaderboard(board: Sequence[dict[str, Any]]) -> str:
-    headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "greedy", "best", "worst", "wins", "ties", "sched s", "evals"]
-    rows = [[i + 1, d["policy"], d["scenarios"], f"{d['geomean_edp_vs_scar']:.3f}",
+    """The leaderboard as text; the 95% intervals (over the scenarios) follow the geometric mean and
+    the IQM (interquartile mean) of EDP/SCAR."""
+    headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "95% CI", "IQM", "IQM 95% CI", "greedy", "best", "worst",
+               "wins", "ties", "losses", "sched s", "evals"]
+    rows = [[i + 1, d["policy"], d["scenarios"], f"{d['geomean_edp_vs_scar']:.3f}", _ci(d.get("geomean_ci95")),
+             "-" if d.get("iqm_edp_vs_scar") is None else f"{d['iqm_edp_vs_scar']:.3f}", _ci(d.get("iqm_ci95")),
              "-" if d.get("greedy_geomean_edp_vs_scar") is None else f"{d['greedy_geomean_edp_vs_scar']:.3f}",
-             f"{d['best']:.3f}", f"{d['worst']:.3f}", d["wins"], d["ties"], f"{d['mean_scheduler_s']:.3f}",
-             f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
-    return format_table(headers, rows, align="rlrrrrrrrrr")
+             f"{d['best']:.3f}", f"{d['worst']:.3f}", d["wins"], d["ties"], d.get("losses"),
+             f"{d['mean_scheduler_s']:.3f}", f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
+    return format_table(headers, rows, align="rlrrrrrrrrrrrrr")
 
 
 def format_per_scenario(rows: Sequence[Row]) -> str:
@@ -215,6 +240,8 @@ def write_json(rows: Sequence[Row], path: str | Path, suite: str, seed: int, mcm
     doc = {"suite": suite, "seed": seed, "mcm": mcm, "seed_split": seed_split(suite, seed),
            "cost_model": make_cost_model(preset=cost_preset).describe(),
            "leaderboard": leaderboard(rows),
+           "intervals": {"confidence": 0.95, "method": "percentile bootstrap over the scenarios (scar_gym.stats)",
+                         "reps": DEFAULT_REPS, "seed": 0},
            "rows": [_json_safe({**r.csv_row(), "num_evaluations": r.num_evaluations, "meta": r.meta}) for r in rows],
            "versions": versions()}
     path.write_text(json.dumps(doc, indent=1) + "\n")

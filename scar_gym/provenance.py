@@ -20,13 +20,25 @@ from scar_gym.paths import REPO_ROOT
 DISTRIBUTIONS: tuple[str, ...] = ("scar-gym", "gymnasium", "stable-baselines3", "sb3-contrib", "torch", "numpy")
 
 
-def git_sha() -> str | None:
+def git_sha(repo: Path = REPO_ROOT) -> str | None:
     """The checked-out commit of the repository holding scar_gym, or None outside a git checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=5)
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def git_dirty(repo: Path = REPO_ROOT) -> bool | None:
+    """Whether tracked files differ from the checked-out commit (staged or not), so the SHA alone does
+    not say what ran; untracked files (run directories, results) do not count. None outside a git
+    checkout."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo, capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
 
 
 def cpu_model() -> str:
@@ -41,7 +53,8 @@ def cpu_model() -> str:
 
 
 def versions() -> dict[str, Any]:
-    """Python, platform, CPU, the versions of :data:`DISTRIBUTIONS` (None if not installed), git SHA."""
+    """Python, platform, CPU, the versions of :data:`DISTRIBUTIONS` (None if not installed), git SHA and
+    ``git_dirty`` (:func:`git_dirty`)."""
     from importlib import metadata
 
     out: dict[str, Any] = {"python": sys.version.split()[0], "platform": platform.platform(), "cpu": cpu_model()}
@@ -51,4 +64,5 @@ def versions() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             out[dist] = None
     out["git_sha"] = git_sha()
+    out["git_dirty"] = git_dirty()
     return out

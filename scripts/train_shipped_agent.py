@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timesteps", type=int, default=None, help="override n_timesteps")
     ap.add_argument("--seed", type=int, default=SHIPPED_SEED)
     ap.add_argument("--run-dir", default=None)
+    ap.add_argument("--overwrite", action="store_true", help="replace a run already in the run directory")
     ap.add_argument("--out", default=str(PRETRAINED_DIR / DEFAULT_AGENT),
                     help="where agent.json, policy.pt and config.yaml go")
     args = ap.parse_args(argv)
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides["seed"] = args.seed
     cfg = load_config(args.config, overrides)
     t0 = time.time()
-    run = train(cfg, run_dir=args.run_dir, argv=[sys.executable, *sys.argv])
+    run = train(cfg, run_dir=args.run_dir, argv=[sys.executable, *sys.argv], overwrite=args.overwrite)
     print(f"trained in {time.time() - t0:.0f} s: {run}")
     agent = run / "best_agent" if (run / "best_agent").is_dir() else run / "final_agent"
     out = Path(args.out)

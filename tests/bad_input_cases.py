@@ -736,6 +736,18 @@ case("resume/run-dir-is-a-file", "train {f}/smoke.yaml --run-dir {f}/empty.txt -
      "--run-dir", "resume", keep=("{f}/empty.txt",))
 case("resume/run-dir-is-a-file-no-resume", "train {f}/smoke.yaml --run-dir {f}/empty.txt", "--run-dir", "resume",
      keep=("{f}/empty.txt",))
+# issue 14: a taken run directory is refused; --overwrite deletes only a run directory
+TAKEN = {"run/config.yaml": lambda f: (f / "smoke.yaml").read_text(), "run/progress.csv": "time/total_timesteps\n1\n"}
+case("resume/run-dir-taken", "train {f}/smoke.yaml --run-dir {d}/run", "--run-dir", "resume", files=TAKEN,
+     keep=("{d}/run/progress.csv",))
+case("resume/run-dir-not-a-run", "train {f}/smoke.yaml --run-dir {d}/mine", "--run-dir", "resume",
+     files={"mine/thesis.tex": "x"}, keep=("{d}/mine/thesis.tex",))
+case("resume/overwrite-not-a-run", "train {f}/smoke.yaml --run-dir {d}/mine --overwrite", "--overwrite", "resume",
+     files={"mine/thesis.tex": "x"}, keep=("{d}/mine/thesis.tex",), new=True)
+case("resume/overwrite-and-resume", "train {f}/smoke.yaml --run-dir {d}/run --overwrite --resume", "--overwrite",
+     "resume", files=TAKEN, keep=("{d}/run/progress.csv",), new=True)
+case("resume/latest-without-checkpoint", "train {f}/smoke.yaml --run-dir {d}/run --resume", "--resume", "resume",
+     files=TAKEN, keep=("{d}/run/progress.csv",), new=True)
 
 # == every case of its kind ==========================================================================
 
@@ -923,11 +935,27 @@ TRAIN_KIND = {
     "timesteps-zero": ("n_timesteps=0", "n_timesteps"), "torch-threads-zero": ("torch_threads=0", "torch_threads"),
     "n-epochs-huge": ("ppo.n_epochs=1000000000", "ppo.n_epochs"),
     "set-not-kv": ("justakey", "--set"), "set-leaf-of-scalar": ("seed.x=1", "seed"),
+    # names the run resolves, checked before the run directory is made (issue 14)
+    "scenario-id-unknown": ("scenarios.eval.ids=[sc99]", "scenarios.eval.ids[0]"),
+    "eval-reference-unknown": ("eval.reference=sacr", "eval.reference"),
+    "env-reference-unknown": ("env_kwargs.reference=sacr", "env_kwargs.reference"),
+    "extractor-kwargs-for-mlp": ("policy.extractor_kwargs={token_dim: 8}", "policy.extractor_kwargs"),
 }
 for tag, (kv, fld) in TRAIN_KIND.items():
     sets = [a for item in ([kv] if isinstance(kv, str) else kv) for a in ("--set", item)]
     case(f"train/{tag}", ["train", "{f}/smoke.yaml", "--run-dir", "{d}/run", *sets], fld)
 case("train/timesteps-negative", "train {f}/smoke.yaml --run-dir {d}/run --timesteps -5", "n_timesteps")
+EVAL_CSV = "policy,scenario,mcm,latency_s,energy_j,edp_js,edp_vs_scar,scheduler_s\nscar,sc1,m,1,1,1,1.0,0.1\n"
+case("summarize/group-malformed", "summarize {d}/r.csv --group nothing", "--group", files={"r.csv": EVAL_CSV},
+     new=True)
+case("summarize/group-matches-nothing", "summarize {d}/r.csv --group x=ppo*", "--group", files={"r.csv": EVAL_CSV},
+     new=True)
+case("summarize/not-results", "summarize {f}/smoke.yaml", "row 1", new=True)
+case("summarize/nan-ratio", "summarize {d}/r.csv", "row 1", files={"r.csv": EVAL_CSV.replace("1.0,0.1", "nan,0.1")},
+     new=True)
+case("summarize/greedy-from-csv", "summarize {d}/r.csv --greedy", "--greedy", files={"r.csv": EVAL_CSV}, new=True)
+case("summarize/json-is-input", "summarize {d}/r.csv --json {d}/r.csv", "--json", "overwrite",
+     files={"r.csv": EVAL_CSV}, keep=("{d}/r.csv",), new=True)
 case("train/config-top-level-list", "train {d}/c.yaml", "top level", files={"c.yaml": "[1, 2]\n"})
 case("train/config-malformed", "train {d}/c.yaml", "c.yaml", files={"c.yaml": "ppo: {n_steps: \n"})
 

@@ -59,6 +59,9 @@ def test_benchmark_rows_ratios_and_files(stand_ins, tmp_path):
     bench.write_json(rows, tmp_path / "r.json", "paper", 0, "het-sides-3x3")
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["seed_split"]["validation"] == [10000, 19999] and len(doc["rows"]) == 4
+    entry = next(d for d in doc["leaderboard"] if d["policy"] == "t-shift")
+    assert entry["geomean_ci95"][0] <= entry["geomean_edp_vs_scar"] <= entry["geomean_ci95"][1]
+    assert doc["intervals"]["confidence"] == 0.95 and "iqm_ci95" in entry
     # deterministic apart from the wall time
     again = bench.run_benchmark(["t-shift"], scenarios=scens, reference="t-ref")
     assert [r.edp_js for r in again] == [r.edp_js for r in rows]
@@ -83,6 +86,28 @@ def test_leaderboard_reports_the_greedy_rollout_of_learned_policies():
     assert board["scar"]["greedy_geomean_edp_vs_scar"] is None
     text = bench.format_leaderboard(list(board.values()))
     assert "greedy" in text and "1.414" in text
+
+
+def test_leaderboard_adds_intervals_over_the_scenarios_and_keeps_the_old_columns():
+    ratios = [0.5, 1.0, 1.0, 2.0]  # on scenarios a..d; SCAR = 1
+    rows = [bench.Row(policy=p, scenario=sc, mcm="m", latency_s=1.0, energy_j=r, edp_js=r, edp_vs_scar=r,
+                      scheduler_s=0.1) for sc, r in zip("abcd", ratios) for p, r in (("scar", 1.0), ("x", r))]
+    board = {d["policy"]: d for d in bench.leaderboard(rows, reps=4000)}
+    x = board["x"]
+    # the old columns, as before
+    assert (x["scenarios"], x["geomean_edp_vs_scar"], x["best"], x["worst"], x["wins"], x["ties"]) == (
+        4, pytest.approx(1.0), 0.5, 2.0, 1, 2)
+    # the new ones: IQM = mean of the middle two (1.0, 1.0); bootstrap over the 4 scenarios reaches
+    # replicates as far as geomean(0.5, 0.5, 0.5, 1.0) = 0.59 and 1.68 at the 2.5% / 97.5% ends
+    assert x["iqm_edp_vs_scar"] == 1.0 and x["losses"] == 1
+    lo, hi = x["geomean_ci95"]
+    assert 0.5 < lo < 0.8 and 1.25 < hi < 2.0
+    assert board["scar"]["geomean_ci95"] == [1.0, 1.0] and board["scar"]["iqm_ci95"] == [1.0, 1.0]
+    header = bench.format_leaderboard(list(board.values())).splitlines()[0]
+    assert header.split()[:6] == ["rank", "policy", "n", "EDP/SCAR", "(geo)", "95%"] and "IQM 95% CI" in header
+    nan = [bench.Row(policy="y", scenario="a", mcm="m", latency_s=1.0, energy_j=0.0, edp_js=0.0,
+                     edp_vs_scar=float("nan"), scheduler_s=0.1)]
+    assert bench.leaderboard(nan)[0]["geomean_ci95"] is None  # left out, as the geometric mean leaves it out
 
 
 def test_agents_whose_short_labels_collide_keep_their_full_specs(tmp_path):

@@ -2,10 +2,10 @@
 
 Runs SCAR, Standalone, greedy and random (unless ``--no-baselines``) plus every ``--policy`` and
 ``--agent`` on a fixed scenario suite and prints EDP relative to SCAR (geometric mean over the
-suite), then writes per-(policy, scenario) rows to ``--csv`` / ``--json``. Suites and the seed
-split are those of :mod:`scar_gym.suites`: ``paper`` = sc1..sc10, ``datacenter``, ``arvr``, a
-scenario id or YAML file, ``random-N`` = N test scenarios from generator seed 20000 + ``--seed``,
-never used in training or model selection; all on het-sides-3x3 (or ``--mcm``). Deterministic given ``--seed`` (except the wall times).
+suite, its 95% bootstrap interval over the scenarios, the interquartile mean and its interval), then
+writes per-(policy, scenario) rows to ``--csv`` / ``--json``. Suites and the seed split are those of
+:mod:`scar_gym.suites`: ``paper`` = sc1..sc10, ``datacenter``, ``arvr``, a scenario id or YAML file,
+``random-N`` = N test scenarios from generator seed 20000 + ``--seed``, never used in training or model selection; all on het-sides-3x3 (or ``--mcm``). Deterministic given ``--seed`` (except the wall times).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cost-preset", default=None, metavar="PRESET",
                    help="per-layer cost preset every policy is scored under: paper (default), maestro, legacy")
     add_trust_argument(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-run lines (stderr)")
     p.set_defaults(func=eval_cmd)
 
 
@@ -61,19 +61,28 @@ def eval_cmd(args: argparse.Namespace) -> int:
         inputs += list(getattr(sc, "table_paths", ()))
     check_outputs({"--csv": args.csv, "--json": args.json}, inputs)
 
+    from scar_gym.progress import ProgressBar
+
+    runs = len(scenarios) * len(dict.fromkeys(["scar", *policies]))  # SCAR always runs: it is the reference
+    # lazy: an agent that fails to load is one error line, not a bar and an error
+    bar = ProgressBar(runs, f"eval {args.suite}", enabled=not args.quiet, unit="run", lazy=True)
+
     def progress(policy: str, scenario: str, row) -> None:
         if not args.quiet:
-            print(f"  {scenario:>14s}  {policy:<28s} EDP {row.edp_js:.4g} J*s  x{row.edp_vs_scar:.3f} SCAR  "
-                  f"{row.scheduler_s:.2f}s", file=sys.stderr)
+            bar.write(f"  {scenario:>14s}  {policy:<28s} EDP {row.edp_js:.4g} J*s  x{row.edp_vs_scar:.3f} SCAR  "
+                      f"{row.scheduler_s:.2f}s", file=sys.stderr)
+        bar.update()
 
     rollout_kwargs = {k: v for k, v in (("samples", args.samples), ("improve", args.improve)) if v is not None}
-    rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, scenarios=scenarios,
-                         progress=progress, rollout_kwargs=rollout_kwargs, cost_preset=args.cost_preset,
-                         trust=args.trust)
+    with bar:
+        rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, scenarios=scenarios,
+                             progress=progress, rollout_kwargs=rollout_kwargs, cost_preset=args.cost_preset,
+                             trust=args.trust)
     mcm = args.mcm or DEFAULT_MCM
     preset = get_cost_preset(args.cost_preset).name
     print(f"suite {args.suite} (seed {args.seed}) on {mcm}, cost preset {preset}: "
-          "EDP relative to SCAR, geometric mean (lower is better)")
+          "EDP relative to SCAR, geometric mean (lower is better); IQM = interquartile mean; 95% CI = percentile "
+          "bootstrap over the scenarios")
     print(format_leaderboard(leaderboard(rows)))
     if args.per_scenario:
         print()

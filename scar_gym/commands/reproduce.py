@@ -4,12 +4,14 @@ Without options: every strategy (standalone-nvd/shi, simba-nvd/shi, het-cb, het-
 domain's five scenarios, printed beside the paper's numbers, with the headline EDP saving computed
 the paper's way. ``--size 6x6`` runs the 6x6 experiment instead (scenario 4: Het-Cross vs Simba
 NVD/Shi), and ``--sweep-splits`` the n_splits 1..5 sweep (scenario 4, Het-Sides). The per-layer
-costs come from the ``paper`` cost preset unless ``--cost-preset`` names another.
+costs come from the ``paper`` cost preset unless ``--cost-preset`` names another. A progress bar on
+stderr unless ``--quiet`` (which also drops the per-run lines).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from scar_gym.commands.args import seed
 from scar_gym.commands.schedule import add_cost_arguments
@@ -25,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="6x6: scenario 4, Het-Cross vs Simba NVD/Shi on 6x6 MCMs (datacenter only)")
     p.add_argument("--sweep-splits", action="store_true", help="n_splits 1..5 on scenario 4, Het-Sides")
     p.add_argument("--seed", type=seed, default=0)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (stderr) or per-run lines")
     add_cost_arguments(p)
     p.set_defaults(func=reproduce_cmd)
 
@@ -34,19 +37,33 @@ def reproduce_cmd(args: argparse.Namespace) -> int:
     from scar_gym.errors import ConfigError
     from scar_gym.factory import make_cost_model
     from scar_gym.fileio import check_outputs
+    from scar_gym.progress import ProgressBar
     from scar_gym.textfmt import format_table
 
     check_outputs({"--csv": args.csv, "--plot": args.plot})
     cm = make_cost_model(preset=args.cost_preset, energy=args.energy)
     print(f"cost preset {cm.preset.name} (energy {cm.energy.name})")
+    if args.size == "6x6" and args.domain != "datacenter":
+        raise ConfigError("--size", "the 6x6 experiment is scenario 4 (datacenter)", "use 'reproduce datacenter --size 6x6'")
+    splits = (1, 2, 3, 4, 5)
+    runs = (len(rp.STRATEGIES_6X6) if args.size == "6x6" else len(splits) if args.sweep_splits
+            else len(rp.suite_ids(args.domain)) * len(rp.STRATEGIES))
+    bar = ProgressBar(runs, f"reproduce {args.domain}", enabled=not args.quiet, unit="run", lazy=True)
 
     def show(row):
-        print(f"  {row.scenario:5s} {row.strategy:15s} EDP {row.edp_js:.4g} J s  ({row.scheduler_s:.2f} s)", flush=True)
+        if not args.quiet and not isinstance(row, dict):  # the sweep's rows are printed as a table
+            bar.write(f"  {row.scenario:5s} {row.strategy:15s} EDP {row.edp_js:.4g} J s  ({row.scheduler_s:.2f} s)",
+                      file=sys.stdout)
+        bar.update()
 
+    with bar:
+        if args.size == "6x6":
+            res = rp.run_6x6(seed=args.seed, progress=show, cost_model=cm)
+        elif args.sweep_splits:
+            out = rp.sweep_splits(splits=splits, seed=args.seed, cost_model=cm, progress=show)
+        else:
+            rows = rp.run_table(args.domain, seed=args.seed, progress=show, cost_model=cm)
     if args.size == "6x6":
-        if args.domain != "datacenter":
-            raise ConfigError("--size", "the 6x6 experiment is scenario 4 (datacenter)", "use 'reproduce datacenter --size 6x6'")
-        res = rp.run_6x6(seed=args.seed, progress=show, cost_model=cm)
         print(format_table(["strategy", "mcm", "latency_s", "energy_j", "edp_js", "scheduler_s"],
                            [[r.strategy, r.mcm, r.latency_s, r.energy_j, r.edp_js, r.scheduler_s] for r in res["rows"]]))
         for k, v in res["ratios"].items():
@@ -56,7 +73,6 @@ def reproduce_cmd(args: argparse.Namespace) -> int:
             print(f"wrote {args.csv}")
         return 0
     if args.sweep_splits:
-        out = rp.sweep_splits(seed=args.seed, cost_model=cm)
         print(format_table(["n_splits", "windows", "latency_s", "energy_j", "edp_js", "gain", "scheduler_s"],
                            [[d["n_splits"], d["windows"], d["latency_s"], d["energy_j"], d["edp_js"],
                              d["gain_over_previous"], d["scheduler_s"]] for d in out]))
@@ -65,7 +81,6 @@ def reproduce_cmd(args: argparse.Namespace) -> int:
             rp.write_dicts_csv(args.csv, out)
             print(f"wrote {args.csv}")
         return 0
-    rows = rp.run_table(args.domain, seed=args.seed, progress=show, cost_model=cm)
     print()
     print(rp.table_text(rows, args.domain))
     print()
