@@ -52,13 +52,14 @@ class SuiteConfig:
     ``source: random``: :class:`scar_gym.scenarios.RandomScenarioGenerator` with ``seed``, drawing
     scenario indices ``0 .. n-1`` (``n: 0`` = an endless stream for training: each reset takes the
     next index). ``source: paper``: the Table III scenarios in ``ids`` (default all ten).
-    ``source: list``: the scenario ids or YAML paths in ``ids``.
+    ``source: list``: the scenario ids or YAML paths in ``ids``. ``source: bank`` (training only):
+    the scenarios of the config's ``bank``, in the bank's order.
 
     Held-out split (:mod:`scar_gym.suites`): training uses train seeds (0 .. 9999), evaluation
     validation seeds (10000 .. 19999); :func:`agents.envs.check_held_out` enforces it.
     """
 
-    source: Literal["random", "paper", "list"] = "random"
+    source: Literal["random", "paper", "list", "bank"] = "random"
     seed: int = 0
     n: int = 0
     ids: tuple[str, ...] = ()
@@ -137,6 +138,9 @@ class TrainConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     progress_bar: bool = True
+    #: a scenario bank (``scar-gym bank build``): Window-v0 reads SCAR and the candidate pools of the
+    #: scenarios in it from disk (same results, no SCAR run per new scenario); see ``scenarios.train.source: bank``.
+    bank: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(dataclasses.asdict(self))
@@ -312,6 +316,12 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
         need(0 < s.min_models <= s.max_models, f"{f}.min_models", "need 0 < min_models <= max_models", "e.g. 2 and 3")
         if s.source == "list":
             need(bool(s.ids), f"{f}.ids", "empty with source: list", "list scenario ids or YAML paths")
+    need(cfg.scenarios.eval.source != "bank", "scenarios.eval.source", "a bank holds training scenarios",
+         "evaluate on random validation scenarios (source: random, seed >= 10000)")
+    need(cfg.scenarios.train.source != "bank" or cfg.bank is not None, "scenarios.train.source",
+         "source: bank without a bank", "set bank: DIR (built with scar-gym bank build)")
+    if cfg.bank is not None:
+        _check_bank(cfg, file)
     ev = cfg.scenarios.eval
     need(not (ev.source == "random" and ev.n == 0), "scenarios.eval.n", "must be > 0 for random eval scenarios",
          "use e.g. 6")
@@ -323,6 +333,33 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     need(spec is not None and spec.entry_point in CONFIGS, "env_id", f"{cfg.env_id!r} is not a scar-gym environment",
          "use scar_gym:ScarGym/Window-v0 or scar_gym:ScarGym/Schedule-v0 (or another ScarGym/ id)")
     check_env_kwargs(cfg.env_id, cfg.env_kwargs, file=file)
+
+
+def _check_bank(cfg: TrainConfig, file: str | None) -> None:
+    """The bank exists, matches the env's MCM, cost model and pool options, and (when training draws
+    from it) holds only scenarios of train seeds."""
+    from scar_gym.envs.bank import BankOptions, ScenarioBank
+    from scar_gym.envs.config import WindowConfig
+    from scar_gym.rewards import make_reward
+    from scar_gym.suites import split_of
+
+    if not cfg.env_id.endswith("ScarGym/Window-v0"):
+        raise ConfigError("bank", f"a scenario bank is Window-v0's, not {cfg.env_id}'s",
+                          "use env_id scar_gym:ScarGym/Window-v0 or drop bank", file)
+    try:
+        bank = ScenarioBank.open(cfg.bank)
+        kw = {k: v for k, v in cfg.env_kwargs.items() if k not in ("mcm", "bank")}
+        wc = WindowConfig.build(kw)
+        bank.check_matches(BankOptions.of(cfg.env_kwargs.get("mcm", cfg.mcm), wc.cost_preset,
+                                          make_reward(wc.reward).objective, wc.k, wc.per_signature))
+    except ConfigError as e:
+        raise ConfigError("bank", e.problem, e.fix, file) from None
+    if cfg.scenarios.train.source == "bank":
+        bad = [r for r in bank.recipes if r.get("source") != "random" or split_of(int(r.get("seed", -1))) != "train"]
+        if bad or not bank.recipes:
+            raise ConfigError("scenarios.train.source", f"the bank {cfg.bank!r} holds scenarios not drawn from train "
+                              f"seeds ({bad[0] if bad else 'no recipe recorded'})",
+                              "build the training bank from a train seed (scar-gym bank build --seed 0 ...)", file)
 
 
 def config_from_dict(data: Any, file: str | None = None, name: str | None = None) -> TrainConfig:
