@@ -17,6 +17,7 @@ A config file (``configs/train/*.yaml``)::
     ppo: {n_steps: 128, batch_size: 64, n_epochs: 4, gamma: 0.99, learning_rate: 3.0e-4, ent_coef: 0.01}
     eval: {freq: 2000, episodes: 0, deterministic: true}
     checkpoint: {freq: 5000}
+    bank: runs/banks/train128           # optional: a scenario bank (scar-gym bank build), Window-v0 only
 
 Rules (rl-conventions 8.10): ``yaml.safe_load``; unknown keys and wrong types are rejected with a
 :class:`~scar_gym.errors.ConfigError` naming the dotted field and the file (``env_kwargs`` are
@@ -320,8 +321,6 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
          "evaluate on random validation scenarios (source: random, seed >= 10000)")
     need(cfg.scenarios.train.source != "bank" or cfg.bank is not None, "scenarios.train.source",
          "source: bank without a bank", "set bank: DIR (built with scar-gym bank build)")
-    if cfg.bank is not None:
-        _check_bank(cfg, file)
     ev = cfg.scenarios.eval
     need(not (ev.source == "random" and ev.n == 0), "scenarios.eval.n", "must be > 0 for random eval scenarios",
          "use e.g. 6")
@@ -335,9 +334,13 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     check_env_kwargs(cfg.env_id, cfg.env_kwargs, file=file)
 
 
-def _check_bank(cfg: TrainConfig, file: str | None) -> None:
+def check_bank(cfg: TrainConfig, file: str | None = None) -> None:
     """The bank exists, matches the env's MCM, cost model and pool options, and (when training draws
-    from it) holds only scenarios of train seeds."""
+    from it) holds only scenarios of train seeds. Checked when a config is loaded for training
+    (:func:`load_config`), not when an agent's recorded config is read: the bank is a cache of the
+    training run, which an agent does not need."""
+    if cfg.bank is None:
+        return
     from scar_gym.envs.bank import BankOptions, ScenarioBank
     from scar_gym.envs.config import WindowConfig
     from scar_gym.rewards import make_reward
@@ -427,4 +430,6 @@ def load_config(path: str | Path, overrides: dict[str, Any] | list[str] | None =
         if data is not None and not isinstance(data, dict):
             raise ConfigError("(top level)", "expected a mapping", "write key: value pairs", str(p))
         data = apply_overrides(data or {}, overrides)
-    return config_from_dict(data, str(p), name=p.stem)
+    cfg = config_from_dict(data, str(p), name=p.stem)
+    check_bank(cfg, str(p))
+    return cfg

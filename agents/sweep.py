@@ -258,6 +258,8 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
     from scar_gym.benchmark import run_benchmark
     from scar_gym.suites import suite_scenarios
 
+    if Path(params["cwd"]).is_dir():  # relative paths in the overrides mean what they meant to the driver
+        os.chdir(params["cwd"])
     run_dir = Path(params["run_dir"])
     done = run_dir / EVAL_FILE
     if done.is_file():  # finished before an interruption that Tune did not record
@@ -288,11 +290,20 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
     return metrics
 
 
+class TrialError(RuntimeError):
+    """A trial's exception as one message: Ray copies a trial's error with ``copy.copy``, which
+    exceptions with several constructor arguments (scar-gym's ConfigError) do not survive."""
+
+
 def _tune_trial(params: dict[str, Any]) -> None:
     """Ray Tune's function trainable: the trial's parameters are under ``trial``."""
     from ray import tune
 
-    tune.report(run_trial(params["trial"]))
+    try:
+        metrics = run_trial(params["trial"])
+    except Exception as e:  # noqa: BLE001 - re-raised as one line Tune can carry
+        raise TrialError(f"{type(e).__name__}: {e}") from None
+    tune.report(metrics)
 
 
 # -- summary ---------------------------------------------------------------------------------------
@@ -399,7 +410,10 @@ def run_sweep(spec: SweepSpec, sweep_dir: Path, jobs: int, address: str | None, 
     if not (sweep_dir / "sweep.yaml").exists():
         shutil.copy(spec.file, sweep_dir / "sweep.yaml")
 
-    params = [{**t.to_dict(), "name": t.name, "base": spec.base, "sweep_file": spec.file,
+    from agents.config import resolve_config_path
+
+    base = str(resolve_config_path(spec.base).resolve())
+    params = [{**t.to_dict(), "name": t.name, "base": base, "sweep_file": spec.file, "cwd": os.getcwd(),
                "run_dir": str(sweep_dir / "runs" / t.name), "test_suite": spec.test_suite,
                "samples": spec.samples, "reference": spec.reference} for t in trials]
     started = not ray.is_initialized()
@@ -441,8 +455,9 @@ def run_sweep(spec: SweepSpec, sweep_dir: Path, jobs: int, address: str | None, 
 def _error_line(err: BaseException) -> str:
     """The trial's own exception, one line (Tune wraps it in a RayTaskError with a traceback)."""
     cause = getattr(err, "cause", None) or err
-    text = f"{type(cause).__name__}: {cause}".strip().splitlines()
-    return (text[0] if text else type(err).__name__)[:300]
+    text = str(cause) if isinstance(cause, TrialError) else f"{type(cause).__name__}: {cause}"
+    lines = text.strip().splitlines()
+    return (lines[0] if lines else type(err).__name__)[:400]
 
 
 class _ProgressWatcher:

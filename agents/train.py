@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.config import TrainConfig
+from agents.config import TrainConfig, check_bank
 from agents.envs import ScenarioFeeder, check_held_out, make_vec
 from agents.rundir import default_run_dir, write_run_metadata
 from scar_gym.errors import ConfigError
@@ -234,6 +234,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     from agents.agentfile import load_checkpoint_into, read_checkpoint, save_agent
 
     check_held_out(cfg)
+    check_bank(cfg)
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(cfg, runs_root)
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError("--run-dir", f"{str(run_dir)!r} is a file", "give a directory for the run")

@@ -143,12 +143,15 @@ class EntryTask:
 def compute_entry(task: EntryTask) -> dict[str, Any]:
     """A bank entry, computed by Window-v0 itself: one reset on the scenario (SCAR, anchors, plan),
     then the pool of every (window, slot) of SCAR's plan. Returns the JSON-able entry."""
-    from scar_gym.envs.candidates import CandidatePools
-    from scar_gym.envs.window_env import WindowEnv
+    import gymnasium as gym
 
-    env = WindowEnv(task.scenario, task.mcm, cost_preset=task.cost_preset, reward=f"{task.objective}_log_ratio_shaped",
-                    k=task.k,
-                    per_signature=task.per_signature)
+    import scar_gym  # noqa: F401  (registers the ids in a spawned worker)
+    from scar_gym.envs.candidates import CandidatePools
+
+    # by id, not by class: window_env imports this module (the env's bank option)
+    env = gym.make("ScarGym/Window-v0", scenario=task.scenario, mcm=task.mcm, cost_preset=task.cost_preset,
+                   reward=f"{task.objective}_log_ratio_shaped", k=task.k, per_signature=task.per_signature,
+                   disable_env_checker=True).unwrapped
     env.reset(seed=0)
     data = env.scenario_data
     sched, _ = data.policy_schedule("scar")
