@@ -19,6 +19,7 @@ involved) and of wall time.
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import time
@@ -58,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--relocate", type=int, nargs="+", default=[0, 24], help="Window-v0 relocate values to measure")
     ap.add_argument("--fresh", type=int, default=6, help="fresh scenarios for the no-bank figure")
     ap.add_argument("--steps", type=int, default=5000, help="steps for the bank figure")
-    ap.add_argument("--cache-size", type=int, default=16, help="env cache_size (below the bank's size)")
+    ap.add_argument("--cache-size", type=int, nargs="+", default=[16, 256],
+                    help="env cache_size values: below the bank's size, scenarios are evicted and re-read from "
+                         "disk; at or above it, they stay in memory after the first pass")
     args = ap.parse_args(argv)
 
     bank_dir = Path(args.bank)
@@ -79,14 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         s, e, w, c = run(env, fresh, None, len(fresh), rng)
         print(f"relocate={relocate:<3d} no bank,   {e:5d} fresh scenarios: {s / c:8.1f} steps/s per core (cpu), "
               f"{s / w:8.1f} wall  ({s} steps, {c:.1f} cpu-s)")
-        env = gym.make("ScarGym/Window-v0", mcm="het-sides-3x3", relocate=relocate, bank=str(bank_dir),
-                       cache_size=args.cache_size, disable_env_checker=True).unwrapped
-        s0, e0, w0, c0 = run(env, banked, None, len(banked), rng)
-        print(f"relocate={relocate:<3d} with bank, first pass ({e0} scenarios): {s0 / c0:8.1f} steps/s per core (cpu), "
-              f"{s0 / w0:8.1f} wall")
-        s, e, w, c = run(env, banked, args.steps, None, rng)
-        print(f"relocate={relocate:<3d} with bank, {e:5d} episodes (cache_size {args.cache_size} < {len(bank)}): "
-              f"{s / c:8.1f} steps/s per core (cpu), {s / w:8.1f} wall  ({s} steps, {c:.1f} cpu-s)")
+        for cache in args.cache_size:
+            env = gym.make("ScarGym/Window-v0", mcm="het-sides-3x3", relocate=relocate, bank=str(bank_dir),
+                           cache_size=cache, disable_env_checker=True).unwrapped
+            s0, e0, w0, c0 = run(env, banked, None, len(banked), rng)
+            print(f"relocate={relocate:<3d} with bank, cache_size {cache:4d}, first pass ({e0} scenarios): "
+                  f"{s0 / c0:8.1f} steps/s per core (cpu), {s0 / w0:8.1f} wall")
+            s, e, w, c = run(env, banked, args.steps, None, rng)
+            print(f"relocate={relocate:<3d} with bank, cache_size {cache:4d}, then {e:5d} episodes: "
+                  f"{s / c:8.1f} steps/s per core (cpu), {s / w:8.1f} wall  ({s} steps, {c:.1f} cpu-s); "
+                  f"peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 
 

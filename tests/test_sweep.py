@@ -152,8 +152,8 @@ def test_sweep_2_configs_x_2_seeds_then_resume(local_ray, tmp_path, capsys):
     assert stamp == {n: (out / "runs" / n / "final_model.zip").stat().st_mtime_ns for n in runs}
     # another sweep file may not reuse the directory
     other = _write(tmp_path, SWEEP.format(grid="{ppo.learning_rate: [1.0e-4]}", seeds="[0]"), "o.yaml")
-    with pytest.raises(ConfigError, match="holds another sweep"):
-        main(["sweep", str(other), "--out", str(out), "--jobs", "2", "-q"])
+    assert main(["sweep", str(other), "--out", str(out), "--jobs", "2", "-q"]) == 2
+    assert "error: --out: " in capsys.readouterr().err and (out / "runs" / "c00_s0").is_dir()
 
 
 def test_failing_trial_is_reported_and_the_others_finish(local_ray, tmp_path, capsys):

@@ -8,7 +8,8 @@ what those computations produce, per (scenario, MCM, cost model, pool options):
 * SCAR's schedule (its result is re-evaluated on load: one schedule evaluation);
 * the pool of every (window, slot) of SCAR's window plan, candidate by candidate in pool order,
   with their latency, energy, objective value, minibatch, weight-load time and dataflow shares
-  (JSON floats round-trip exactly), so a loaded pool is the one the env would build.
+  (float64, exact), so a loaded pool is the one the env would build. Candidates are made from the
+arrays as the env reads them (:class:`LazyPool`): an episode reads a few dozen per decision.
 
 The env takes a bank through its ``bank`` option (``gym.make("ScarGym/Window-v0", bank=DIR)``):
 on the first reset of a scenario found in the bank it fills the scenario's caches from the entry
@@ -17,7 +18,9 @@ without a bank are identical (tested). Relocations (``relocate``) depend on the 
 
 Layout of a bank directory ``DIR``: ``DIR/bank.json`` (the manifest: format, MCM, cost model, pool
 options, how the scenarios were drawn, and one ``{id, key, scenario}`` per entry) and
-``DIR/entries/<key>.json.gz`` (one gzipped JSON file per entry; nothing is pickled). ``key`` is a
+``DIR/entries/<key>.npz`` (one compressed numpy archive per entry: flat integer and float arrays
+of the pools plus a JSON string with the scenario and SCAR's schedule; read with
+``allow_pickle=False``, nothing is pickled). ``key`` is a
 hash of the scenario's content (domain, models, batches; layer tables by their bytes), the MCM,
 the cost-model record, the pool options and :data:`FORMAT_VERSION` -- bump that whenever SCAR, the
 pools or the cost model change their results, and old banks are refused, not silently reused.
@@ -28,18 +31,20 @@ Build one with ``scar-gym bank build`` (:func:`build_bank`, in parallel through
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from scar_gym.errors import ConfigError
 
 #: Version of the entries' content and layout (part of every key).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "bank.json"
 ENTRIES = "entries"
 
@@ -97,35 +102,74 @@ def _canon(x: Any) -> str:
 
 
 # -- entries ---------------------------------------------------------------------------------------
-def _encode_pool(pool: Sequence[Any]) -> dict[str, Any]:
-    """A pool as a table of distinct cost tuples and ``[cost index, segments]`` per candidate."""
-    values: list[list[Any]] = []
+def _encode_pools(pools: Sequence[tuple[Any, int, Sequence[Any]]]) -> tuple[list[list[Any]], dict[str, np.ndarray]]:
+    """The pools of one scenario as flat arrays (one row per distinct cost tuple, per candidate, per
+    segment) and the ``[window, slot]`` list naming them, in order."""
+    values: list[tuple] = []
     index: dict[tuple, int] = {}
-    cands = []
-    for c in pool:
-        v = (c.latency_s, c.energy_j, c.value, c.minibatch, c.weight_load_s, tuple(c.dataflow_share))
-        i = index.get(v)
-        if i is None:
-            i = index[v] = len(values)
-            values.append([*v[:5], list(v[5])])
-        cands.append([i, [[s.start, s.stop, s.chiplet] for s in c.assignment.segments]])
-    return {"values": values, "candidates": cands}
+    cand_value, seg_off, segs, pool_off, names = [], [0], [], [0], []
+    for window, slot, pool in pools:
+        names.append([[list(t) for t in window], slot])
+        for c in pool:
+            v = (c.latency_s, c.energy_j, c.value, float(c.minibatch), c.weight_load_s, *c.dataflow_share)
+            i = index.get(v)
+            if i is None:
+                i = index[v] = len(values)
+                values.append(v)
+            cand_value.append(i)
+            segs.extend((sg.start, sg.stop, sg.chiplet) for sg in c.assignment.segments)
+            seg_off.append(len(segs))
+        pool_off.append(len(cand_value))
+    arrays = {"values": np.array(values, dtype=np.float64).reshape(len(values), -1),
+              "cand_value": np.array(cand_value, dtype=np.int32), "seg_off": np.array(seg_off, dtype=np.int64),
+              "segs": np.array(segs, dtype=np.int32).reshape(-1, 3), "pool_off": np.array(pool_off, dtype=np.int64)}
+    return names, arrays
 
 
-def _decode_pool(d: dict[str, Any], model: int) -> list[Any]:
-    from scar_gym.envs.candidates import WindowCandidate
-    from scar_gym.policies.scar.sched import mask_of
-    from scar_gym.schedule import Assignment, Segment
+class LazyPool(SequenceABC):
+    """A stored pool, decoded into :class:`~scar_gym.envs.candidates.WindowCandidate` s one by one
+    as they are read (Window-v0 usually reads only the first few dozen of a pool), each once."""
 
-    values = [(float(lat), float(en), float(val), int(mb), float(wl), tuple(float(x) for x in share))
-              for lat, en, val, mb, wl, share in d["values"]]
-    out = []
-    for i, segs in d["candidates"]:
-        lat, en, val, mb, wl, share = values[i]
-        chips = tuple(int(s[2]) for s in segs)
-        a = Assignment(model, tuple(Segment(int(s[0]), int(s[1]), int(s[2])) for s in segs))
-        out.append(WindowCandidate(a, mask_of(chips), len(segs), lat, en, val, mb, wl, chips, share))
-    return out
+    __slots__ = ("_model", "_lo", "_n", "_shared", "_items")
+
+    def __init__(self, model: int, lo: int, hi: int, shared: tuple):
+        self._model, self._lo, self._n, self._shared = model, lo, hi - lo, shared
+        self._items: list[Any] = [None] * (hi - lo)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _make(self, j: int) -> Any:
+        from scar_gym.envs.candidates import WindowCandidate
+        from scar_gym.schedule import Assignment, Segment
+
+        values, cand_value, seg_off, segs = self._shared
+        i = self._lo + j
+        lat, en, val, mb, wl, *share = values[cand_value[i]]
+        rows = segs[seg_off[i]:seg_off[i + 1]]
+        chips = tuple(r[2] for r in rows)
+        mask = 0
+        for ch in chips:
+            mask |= 1 << ch
+        a = Assignment(self._model, tuple(Segment(r[0], r[1], r[2]) for r in rows))
+        c = self._items[j] = WindowCandidate(a, mask, len(rows), lat, en, val, int(mb), wl, chips, tuple(share))
+        return c
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return [self[k] for k in range(*j.indices(self._n))]
+        if j < 0:
+            j += self._n
+        if not 0 <= j < self._n:
+            raise IndexError(j)
+        c = self._items[j]
+        return c if c is not None else self._make(j)
+
+    def __iter__(self):
+        items = self._items
+        for j in range(self._n):
+            c = items[j]
+            yield c if c is not None else self._make(j)
 
 
 @dataclass(frozen=True)
@@ -140,9 +184,10 @@ class EntryTask:
     per_signature: int
 
 
-def compute_entry(task: EntryTask) -> dict[str, Any]:
+def compute_entry(task: EntryTask) -> dict[str, np.ndarray]:
     """A bank entry, computed by Window-v0 itself: one reset on the scenario (SCAR, anchors, plan),
-    then the pool of every (window, slot) of SCAR's plan. Returns the JSON-able entry."""
+    then the pool of every (window, slot) of SCAR's plan. Returns the arrays of the entry's ``.npz``
+    (``doc``: a JSON string with the scenario, SCAR's schedule and the pools' names)."""
     import gymnasium as gym
 
     import scar_gym  # noqa: F401  (registers the ids in a spawned worker)
@@ -156,14 +201,11 @@ def compute_entry(task: EntryTask) -> dict[str, Any]:
     data = env.scenario_data
     sched, _ = data.policy_schedule("scar")
     pools = CandidatePools.for_data(data, objective=task.objective, k=task.k, per_signature=task.per_signature)
-    entries = []
-    for window in env.plan.windows:
-        for slot in range(len(window)):
-            entries.append({"window": [list(t) for t in window], "slot": slot,
-                            **_encode_pool(pools.pool(window, slot))})
+    names, arrays = _encode_pools([(w, slot, pools.pool(w, slot)) for w in env.plan.windows for slot in range(len(w))])
     meta = json.loads(json.dumps(sched.meta, default=str))
-    return {"format": FORMAT_VERSION, "scenario": task.scenario.to_dict(),
-            "scar": {"windows": sched.to_dict()["windows"], "meta": meta}, "pools": entries}
+    doc = {"format": FORMAT_VERSION, "scenario": task.scenario.to_dict(),
+           "scar": {"windows": sched.to_dict()["windows"], "meta": meta}, "pools": names}
+    return {"doc": np.array(json.dumps(doc)), **arrays}
 
 
 # -- the bank --------------------------------------------------------------------------------------
@@ -227,11 +269,13 @@ class ScenarioBank:
         return self.options.key(sc, self._digest)
 
     def entry_path(self, key: str) -> Path:
-        return self.path / ENTRIES / f"{key}.json.gz"
+        return self.path / ENTRIES / f"{key}.npz"
 
-    def read(self, key: str) -> dict[str, Any]:
-        with gzip.open(self.entry_path(key), "rt") as f:
-            return json.load(f)
+    def read(self, key: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """An entry's JSON document and arrays (read without pickles)."""
+        with np.load(self.entry_path(key), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        return json.loads(str(arrays.pop("doc"))), arrays
 
     def prime(self, data: Any) -> bool:
         """Fill a :class:`~scar_gym.envs.types.ScenarioData`'s SCAR reference and candidate pools from
@@ -251,15 +295,19 @@ class ScenarioBank:
         data.extras[mark] = hit
         if not hit:
             return False
-        entry = self.read(key)
+        doc, arrays = self.read(key)
         if "scar" not in data.references:
-            sched = Schedule.from_dict({"windows": entry["scar"]["windows"], "meta": entry["scar"]["meta"]})
+            sched = Schedule.from_dict({"windows": doc["scar"]["windows"], "meta": doc["scar"]["meta"]})
             data.references["scar"] = (sched, data.evaluator.evaluate(sched))
         o = self.options
         pools = CandidatePools.for_data(data, objective=o.objective, k=o.k, per_signature=o.per_signature)
-        for p in entry["pools"]:
-            window = tuple(tuple(int(x) for x in t) for t in p["window"])
-            pools.preload(window, int(p["slot"]), _decode_pool(p, window[int(p["slot"])][0]))
+        # tolist() once per entry: the candidates are then made from plain Python numbers, as the env's own
+        shared = (arrays["values"].tolist(), arrays["cand_value"].tolist(), arrays["seg_off"].tolist(),
+                  arrays["segs"].tolist())
+        off = arrays["pool_off"].tolist()
+        for p, (window_l, slot) in enumerate(doc["pools"]):
+            window = tuple(tuple(t) for t in window_l)
+            pools.preload(window, slot, LazyPool(window[slot][0], off[p], off[p + 1], shared))
         return True
 
 
@@ -297,14 +345,14 @@ def build_bank(out: str | Path, scenarios: Sequence[Any], mcm: str = "het-sides-
     (out / ENTRIES).mkdir(parents=True, exist_ok=True)
     keys = [opts.key(sc, digest) for sc in scenarios]
     todo = [(key, sc) for key, sc in dict(zip(keys, scenarios)).items()
-            if not (out / ENTRIES / f"{key}.json.gz").is_file()]
+            if not (out / ENTRIES / f"{key}.npz").is_file()]
     tasks = [EntryTask(sc, mcm, cost_preset, objective, k, per_signature) for _, sc in todo]
     failed: list[tuple[str, str]] = []
 
     def save(o) -> None:  # each entry is written as soon as it arrives: an interrupted build keeps it
         key, sc = todo[o.index]
         if o.ok:
-            _write_gz(out / ENTRIES / f"{key}.json.gz", o.value)
+            _write_npz(out / ENTRIES / f"{key}.npz", o.value)
         else:
             failed.append((sc.id, str(o.error)))
         if on_result is not None:
@@ -313,7 +361,7 @@ def build_bank(out: str | Path, scenarios: Sequence[Any], mcm: str = "het-sides-
     parallel_map(compute_entry, tasks, jobs=jobs, address=address, on_result=save)
     entries = dict(old)
     for key, sc in zip(keys, scenarios):
-        if key not in entries and (out / ENTRIES / f"{key}.json.gz").is_file():
+        if key not in entries and (out / ENTRIES / f"{key}.npz").is_file():
             entries[key] = {"id": sc.id, "key": key, "scenario": sc.to_dict()}
     recipes = list(old_recipes)
     if recipe is not None and recipe not in recipes:
@@ -325,12 +373,11 @@ def build_bank(out: str | Path, scenarios: Sequence[Any], mcm: str = "het-sides-
     return BuildReport(out, len(todo) - len(failed), len(scenarios) - len(todo), failed)
 
 
-def _write_gz(path: Path, doc: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with gzip.open(tmp, "wt", compresslevel=6) as f:
-        json.dump(doc, f, separators=(",", ":"))
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
     os.replace(tmp, path)
 
 
 __all__ = ["BankOptions", "BuildReport", "EntryTask", "FORMAT_VERSION", "ScenarioBank", "build_bank",
-           "compute_entry", "scenario_content"]
+           "LazyPool", "compute_entry", "scenario_content"]
