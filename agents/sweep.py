@@ -383,8 +383,10 @@ def write_summary(sweep_dir: Path, rows: Sequence[SummaryRow], failed: Sequence[
 
 # -- the sweep -------------------------------------------------------------------------------------
 def run_sweep(spec: SweepSpec, sweep_dir: Path, jobs: int, address: str | None, quiet: bool = False,
-              retry_failed: bool = False, log: Callable[[str], None] = print) -> tuple[list[SummaryRow], list]:
-    """Run (or resume) the sweep with Ray Tune; returns the summary rows and the failed trials."""
+              retry_failed: bool = False,
+              log: Callable[[str], None] = print) -> tuple[list[SummaryRow], list[tuple[str, str]], list[str]]:
+    """Run (or resume) the sweep with Ray Tune; returns the summary rows, the failed trials (name,
+    error) and the unfinished ones (an interrupted sweep)."""
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's boxed banners: the progress bar says enough
     try:
         import ray
@@ -449,7 +451,12 @@ def run_sweep(spec: SweepSpec, sweep_dir: Path, jobs: int, address: str | None, 
         if started:
             ray.shutdown()
     rows = summarize_sweep(sweep_dir, trials)
-    return rows, sorted(failed)
+    return rows, sorted(failed), unfinished_trials(sweep_dir, trials, [n for n, _ in failed])
+
+
+def unfinished_trials(sweep_dir: Path, trials: Sequence[Trial], failed: Sequence[str]) -> list[str]:
+    """Trials neither finished (no ``sweep_eval.json``) nor failed: the sweep was interrupted."""
+    return [t.name for t in trials if t.name not in failed and not (sweep_dir / "runs" / t.name / EVAL_FILE).is_file()]
 
 
 def _error_line(err: BaseException) -> str:
@@ -523,9 +530,12 @@ def sweep_cmd(args) -> int:
     print(f"sweep {spec.name}: {len(trials)} trials ({len({t.config_id for t in trials})} configs x "
           f"{len(spec.seeds)} seeds) on {where}; directory {out}", file=sys.stderr)
     t0 = time.time()
-    rows, failed = run_sweep(spec, out, jobs, address, quiet=args.quiet, retry_failed=args.retry_failed)
+    rows, failed, unfinished = run_sweep(spec, out, jobs, address, quiet=args.quiet, retry_failed=args.retry_failed)
     text = write_summary(out.resolve(), rows, failed, spec.reference)
     print(text, end="")
     print(f"wall time {time.time() - t0:.0f} s; summary in {out / 'summary.txt'} (.csv, .json); "
           f"run directories in {out / 'runs'}")
-    return 1 if failed else 0
+    if unfinished:
+        print(f"interrupted: {len(unfinished)} of {len(trials)} trials unfinished ({', '.join(unfinished[:5])}"
+              f"{', ...' if len(unfinished) > 5 else ''}); run the same command again to resume", file=sys.stderr)
+    return 1 if failed or unfinished else 0

@@ -100,6 +100,10 @@ def test_summary_over_seeds_and_scenarios(tmp_path):
     doc = json.loads((tmp_path / "summary.json").read_text())
     assert doc["rows"][1]["geomean"]["lo"] == test.geomean.lo and doc["failed"][0]["trial"] == "c01_s1"
     assert (tmp_path / "summary.csv").read_text().count("\n") == 5
+    from agents.sweep import unfinished_trials
+
+    assert unfinished_trials(tmp_path, trials, []) == ["c01_s1"]  # interrupted, to be resumed
+    assert unfinished_trials(tmp_path, trials, ["c01_s1"]) == []
 
 
 # -- on Ray -----------------------------------------------------------------------------------------

@@ -143,16 +143,21 @@ class LazyPool(SequenceABC):
         from scar_gym.envs.candidates import WindowCandidate
         from scar_gym.schedule import Assignment, Segment
 
-        values, cand_value, seg_off, segs = self._shared
+        values, cand_value, seg_off, flat, seg_cache = self._shared
         i = self._lo + j
         lat, en, val, mb, wl, *share = values[cand_value[i]]
-        rows = segs[seg_off[i]:seg_off[i + 1]]
-        chips = tuple(r[2] for r in rows)
-        mask = 0
-        for ch in chips:
+        segments, chips, mask = [], [], 0
+        for r in range(3 * seg_off[i], 3 * seg_off[i + 1], 3):
+            start, stop, ch = flat[r], flat[r + 1], flat[r + 2]
+            key = (start << 32) | (stop << 12) | ch  # one Segment object per distinct segment of the entry
+            sg = seg_cache.get(key)
+            if sg is None:
+                sg = seg_cache[key] = Segment(start, stop, ch)
+            segments.append(sg)
+            chips.append(ch)
             mask |= 1 << ch
-        a = Assignment(self._model, tuple(Segment(r[0], r[1], r[2]) for r in rows))
-        c = self._items[j] = WindowCandidate(a, mask, len(rows), lat, en, val, int(mb), wl, chips, tuple(share))
+        c = self._items[j] = WindowCandidate(Assignment(self._model, tuple(segments)), mask, len(chips), lat, en, val,
+                                             int(mb), wl, tuple(chips), tuple(share))
         return c
 
     def __getitem__(self, j):
@@ -301,9 +306,11 @@ class ScenarioBank:
             data.references["scar"] = (sched, data.evaluator.evaluate(sched))
         o = self.options
         pools = CandidatePools.for_data(data, objective=o.objective, k=o.k, per_signature=o.per_signature)
-        # tolist() once per entry: the candidates are then made from plain Python numbers, as the env's own
+        # tolist() once per entry: the candidates are then made from plain Python numbers, as the env's own.
+        # The segments go flat (one list of small ints, not one list per row: fewer objects for the
+        # garbage collector to walk in a process that holds many scenarios).
         shared = (arrays["values"].tolist(), arrays["cand_value"].tolist(), arrays["seg_off"].tolist(),
-                  arrays["segs"].tolist())
+                  arrays["segs"].ravel().tolist(), {})
         off = arrays["pool_off"].tolist()
         for p, (window_l, slot) in enumerate(doc["pools"]):
             window = tuple(tuple(t) for t in window_l)
