@@ -180,6 +180,16 @@ def load_sweep(path: str | Path, extra: Mapping[str, Any] | None = None) -> Swee
     reference = ev.get("reference", "scar")
     if not isinstance(reference, str):
         raise ConfigError("evaluate.reference", f"expected a policy name, got {reference!r}", "e.g. scar", f)
+    from scar_gym.policies.registry import policy_names
+    from scar_gym.suites import suite_scenarios
+
+    try:
+        suite_scenarios(test_suite, 0, field="evaluate.test_suite")
+    except ConfigError as e:
+        raise ConfigError("evaluate.test_suite", e.problem, e.fix, f) from None
+    if reference not in policy_names():
+        raise ConfigError("evaluate.reference", f"unknown policy {reference!r}",
+                          f"use one of {', '.join(policy_names())} (scar is the usual reference)", f)
     name = data.get("name", p.stem)
     if not isinstance(name, str) or not name or "/" in name:
         raise ConfigError("name", f"expected a plain name, got {name!r}", "e.g. name: lr-sweep", f)

@@ -58,6 +58,8 @@ seeds: [0, 7]
     ("base: smoke\nsample: {n: 2, space: {ppo.learning_rate: {loguniform: [0, 1]}}}\n", "bad bounds"),
     ("base: smoke\nsample: {n: 2}\n", "sample.space: empty"),
     ("base: smoke\nevaluate: {samples: 0}\n", "evaluate.samples"),
+    ("base: smoke\nevaluate: {test_suite: random-x}\n", "evaluate.test_suite"),
+    ("base: smoke\nevaluate: {reference: nobody}\n", "evaluate.reference: unknown policy 'nobody'"),
 ])
 def test_bad_sweep_files(tmp_path, text, match):
     with pytest.raises(ConfigError, match=match):
