@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[rl,dev,clients]" --config-settings editable_mode=compat
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[rl,dev,clients,sweep]" --config-settings editable_mode=compat
 	touch $@
 
 install: $(VENV)/.installed

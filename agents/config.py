@@ -17,6 +17,7 @@ A config file (``configs/train/*.yaml``)::
     ppo: {n_steps: 128, batch_size: 64, n_epochs: 4, gamma: 0.99, learning_rate: 3.0e-4, ent_coef: 0.01}
     eval: {freq: 2000, episodes: 0, deterministic: true}
     checkpoint: {freq: 5000}
+    bank: runs/banks/train128           # optional: a scenario bank (scar-gym bank build), Window-v0 only
 
 Rules (rl-conventions 8.10): ``yaml.safe_load``; unknown keys and wrong types are rejected with a
 :class:`~scar_gym.errors.ConfigError` naming the dotted field and the file (``env_kwargs`` are
@@ -52,13 +53,14 @@ class SuiteConfig:
     ``source: random``: :class:`scar_gym.scenarios.RandomScenarioGenerator` with ``seed``, drawing
     scenario indices ``0 .. n-1`` (``n: 0`` = an endless stream for training: each reset takes the
     next index). ``source: paper``: the Table III scenarios in ``ids`` (default all ten).
-    ``source: list``: the scenario ids or YAML paths in ``ids``.
+    ``source: list``: the scenario ids or YAML paths in ``ids``. ``source: bank`` (training only):
+    the scenarios of the config's ``bank``, in the bank's order.
 
     Held-out split (:mod:`scar_gym.suites`): training uses train seeds (0 .. 9999), evaluation
     validation seeds (10000 .. 19999); :func:`agents.envs.check_held_out` enforces it.
     """
 
-    source: Literal["random", "paper", "list"] = "random"
+    source: Literal["random", "paper", "list", "bank"] = "random"
     seed: int = 0
     n: int = 0
     ids: tuple[str, ...] = ()
@@ -142,6 +144,9 @@ class TrainConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     progress_bar: bool = True
+    #: a scenario bank (``scar-gym bank build``): Window-v0 reads SCAR and the candidate pools of the
+    #: scenarios in it from disk (same results, no SCAR run per new scenario); see ``scenarios.train.source: bank``.
+    bank: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(dataclasses.asdict(self))
@@ -317,6 +322,10 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
         need(0 < s.min_models <= s.max_models, f"{f}.min_models", "need 0 < min_models <= max_models", "e.g. 2 and 3")
         if s.source == "list":
             need(bool(s.ids), f"{f}.ids", "empty with source: list", "list scenario ids or YAML paths")
+    need(cfg.scenarios.eval.source != "bank", "scenarios.eval.source", "a bank holds training scenarios",
+         "evaluate on random validation scenarios (source: random, seed >= 10000)")
+    need(cfg.scenarios.train.source != "bank" or cfg.bank is not None, "scenarios.train.source",
+         "source: bank without a bank", "set bank: DIR (built with scar-gym bank build)")
     ev = cfg.scenarios.eval
     need(not (ev.source == "random" and ev.n == 0), "scenarios.eval.n", "must be > 0 for random eval scenarios",
          "use e.g. 6")
@@ -371,6 +380,37 @@ def _check_names(cfg: TrainConfig, file: str | None) -> None:
         if key not in CHIPLET_ATTENTION_KWARGS:
             raise ConfigError(f"policy.extractor_kwargs.{key}", "unknown option of chiplet_attention",
                               f"options: {', '.join(CHIPLET_ATTENTION_KWARGS)}", file)
+
+
+def check_bank(cfg: TrainConfig, file: str | None = None) -> None:
+    """The bank exists, matches the env's MCM, cost model and pool options, and (when training draws
+    from it) holds only scenarios of train seeds. Checked when a config is loaded for training
+    (:func:`load_config`), not when an agent's recorded config is read: the bank is a cache of the
+    training run, which an agent does not need."""
+    if cfg.bank is None:
+        return
+    from scar_gym.envs.bank import BankOptions, ScenarioBank
+    from scar_gym.envs.config import WindowConfig
+    from scar_gym.rewards import make_reward
+    from scar_gym.suites import split_of
+
+    if not cfg.env_id.endswith("ScarGym/Window-v0"):
+        raise ConfigError("bank", f"a scenario bank is Window-v0's, not {cfg.env_id}'s",
+                          "use env_id scar_gym:ScarGym/Window-v0 or drop bank", file)
+    try:
+        bank = ScenarioBank.open(cfg.bank)
+        kw = {k: v for k, v in cfg.env_kwargs.items() if k not in ("mcm", "bank")}
+        wc = WindowConfig.build(kw)
+        bank.check_matches(BankOptions.of(cfg.env_kwargs.get("mcm", cfg.mcm), wc.cost_preset,
+                                          make_reward(wc.reward).objective, wc.k, wc.per_signature))
+    except ConfigError as e:
+        raise ConfigError("bank", e.problem, e.fix, file) from None
+    if cfg.scenarios.train.source == "bank":
+        bad = [r for r in bank.recipes if r.get("source") != "random" or split_of(int(r.get("seed", -1))) != "train"]
+        if bad or not bank.recipes:
+            raise ConfigError("scenarios.train.source", f"the bank {cfg.bank!r} holds scenarios not drawn from train "
+                              f"seeds ({bad[0] if bad else 'no recipe recorded'})",
+                              "build the training bank from a train seed (scar-gym bank build --seed 0 ...)", file)
 
 
 def config_from_dict(data: Any, file: str | None = None, name: str | None = None) -> TrainConfig:
@@ -438,4 +478,6 @@ def load_config(path: str | Path, overrides: dict[str, Any] | list[str] | None =
         if data is not None and not isinstance(data, dict):
             raise ConfigError("(top level)", "expected a mapping", "write key: value pairs", str(p))
         data = apply_overrides(data or {}, overrides)
-    return config_from_dict(data, str(p), name=p.stem)
+    cfg = config_from_dict(data, str(p), name=p.stem)
+    check_bank(cfg, str(p))
+    return cfg

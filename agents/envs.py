@@ -25,14 +25,24 @@ INFO_KEYWORDS = ("edp_js", "latency_s", "energy_j")
 def check_held_out(cfg: Any, file: str | None = None) -> None:
     """Random training scenarios from train seeds, evaluation ones from validation seeds (scar_gym.suites)."""
     tr, ev = cfg.scenarios.train, cfg.scenarios.eval
+    if tr.source == "bank":
+        from scar_gym.envs.bank import ScenarioBank
+
+        for r in ScenarioBank.open(cfg.bank).recipes:
+            check_seed(int(r["seed"]), "train", "bank", file)
     if tr.source == "random":
         check_seed(tr.seed, "train", "scenarios.train.seed", file)
     if ev.source == "random":
         check_seed(ev.seed, "validation", "scenarios.eval.seed", file)
 
 
-def suite_of(source: Any) -> Suite:
-    """The :class:`~scar_gym.suites.Suite` of a config's :class:`~agents.config.SuiteConfig`."""
+def suite_of(source: Any, bank: str | None = None) -> Suite:
+    """The :class:`~scar_gym.suites.Suite` of a config's :class:`~agents.config.SuiteConfig`
+    (``bank``: the bank directory of ``source: bank``)."""
+    if source.source == "bank":
+        from scar_gym.envs.bank import ScenarioBank
+
+        return Suite(tuple(ScenarioBank.open(bank).scenarios()), label=f"bank {bank}")
     if source.source == "random":
         return Suite.random(source.seed, source.n, domain=source.domain, min_models=source.min_models,
                             max_models=source.max_models)
@@ -76,6 +86,8 @@ def env_kwargs_for(cfg: Any) -> dict[str, Any]:
     """gym.make kwargs: the config's ``env_kwargs`` plus its MCM (unless env_kwargs sets one)."""
     kw = dict(cfg.env_kwargs)
     kw.setdefault("mcm", cfg.mcm)
+    if getattr(cfg, "bank", None) is not None:
+        kw.setdefault("bank", cfg.bank)
     return kw
 
 
@@ -87,7 +99,7 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], source: Any, rank: int, st
     from stable_baselines3.common.monitor import Monitor
 
     env = gym.make(env_id, **env_kwargs)
-    env = ScenarioFeeder(env, suite_of(source), rank=rank, stride=stride)
+    env = ScenarioFeeder(env, suite_of(source, env_kwargs.get("bank")), rank=rank, stride=stride)
     filename = None
     if monitor_dir is not None:
         import os

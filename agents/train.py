@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agents.config import RUNTIME_KEYS, TrainConfig
+from agents.config import RUNTIME_KEYS, TrainConfig, check_bank
 from agents.envs import ScenarioFeeder, check_held_out, make_vec
 from agents.rundir import check_run_dir, clear_run_dir, default_run_dir, holds_run, write_run_metadata
 from scar_gym.errors import ConfigError
@@ -307,6 +307,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     from scar_gym.progress import ProgressBar
 
     check_held_out(cfg)
+    check_bank(cfg)
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(cfg, runs_root)
     check_run_dir(run_dir, resume is not None, overwrite)
     if resume is not None and str(resume) == LATEST:

@@ -77,6 +77,8 @@ class Row:
     scheduler_s: float
     num_evaluations: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the policy's schedule (not written to the CSV / JSON)
+    schedule: Any = field(default=None, repr=False, compare=False)
 
     def csv_row(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in CSV_COLUMNS}
@@ -95,22 +97,72 @@ def _json_safe(x: Any) -> Any:
         return str(x)
 
 
+@dataclass(frozen=True)
+class PairTask:
+    """One (policy, scenario) run, self-contained so that it can travel to another process."""
+
+    spec: str
+    options: dict[str, Any]
+    scenario: Any
+    mcm: str
+    cost_preset: str | None
+    seed: int
+
+
+@dataclass(frozen=True)
+class PairResult:
+    latency_s: float
+    energy_j: float
+    edp_js: float
+    scheduler_s: float
+    num_evaluations: int
+    meta: dict[str, Any]
+    schedule: Any
+
+
+def _schedule_pair(policy: Any, scenario: Any, hw: Any, cost_model: Any, seed: int) -> PairResult:
+    """``policy`` on ``scenario`` with a fresh evaluator (only the cost-table cache is shared)."""
+    from scar_gym.factory import make_evaluator
+
+    ev = make_evaluator(scenario, hw, cost_model=cost_model)
+    t0 = time.perf_counter()
+    sched = policy.schedule(ev, seed=seed)
+    dt = time.perf_counter() - t0
+    n_eval = ev.num_evaluations
+    res = ev.evaluate(sched)
+    return PairResult(res.latency_s, res.energy_j, res.edp_js, dt, int(sched.meta.get("evaluations", n_eval)),
+                      _json_safe(dict(sched.meta)), sched)
+
+
+def run_pair(task: PairTask) -> PairResult:
+    """A :class:`PairTask` in a worker: builds the policy, MCM and cost model there."""
+    from scar_gym.factory import make_cost_model
+    from scar_gym.presets import load_mcm
+
+    return _schedule_pair(build_policy(task.spec, **task.options), task.scenario, load_mcm(task.mcm),
+                          make_cost_model(preset=task.cost_preset), task.seed)
+
+
 def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, mcm: str | None = None,
                   scenarios: Sequence | None = None, progress: Any = None, reference: str = "scar",
                   rollout_kwargs: dict[str, Any] | None = None, cost_preset: str | None = None,
-                  trust: bool = False) -> list[Row]:
+                  trust: bool = False, jobs: int = 1, address: str | None = None) -> list[Row]:
     """Run every policy on every scenario of the suite; SCAR is always run (it is the reference).
 
     Args:
         policies: registry names or ``ppo:PATH`` specs, in leaderboard order.
         scenarios: override the suite's scenarios (tests use a small list).
-        progress: optional callable ``progress(policy, scenario_id, row)`` after each run.
+        progress: optional callable ``progress(policy, scenario_id, row)`` after each run (in row order).
         reference: the policy ``edp_vs_scar`` divides by (tests substitute a cheap one).
         rollout_kwargs: ``samples`` / ``improve`` for the rollout-search policies only (agents, ``window-ls``).
         cost_preset: the per-layer cost preset every policy is scored under (the default for ``None``).
         trust: let the agents load Stable-Baselines3 zips (their pickled parts run code from the file).
+        jobs, address: spread the (policy, scenario) runs over ``jobs`` processes or the Ray cluster at
+            ``address`` (:func:`scar_gym.parallel.parallel_map`); each run builds its policy in its worker.
+            The rows are those of the serial run, in the same order (``scheduler_s`` aside).
     """
-    from scar_gym.factory import make_cost_model, make_evaluator
+    from scar_gym.factory import make_cost_model
+    from scar_gym.parallel import parallel_map, raise_failures
     from scar_gym.presets import load_mcm
     from scar_gym.suites import suite_scenarios
 
@@ -125,31 +177,42 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
             kw["trust"] = True
         return kw
 
-    built = {p: build_policy(p, **options(p)) for p in order}
+    built = {p: build_policy(p, **options(p)) for p in order}  # also checks every spec before any run
     short = [policy_label(p) for p in order]
     # two agents in runs/a/s0 and runs/b/s0 would share a short label: those keep their full spec
     labels = {p: lab if short.count(lab) == 1 else p for p, lab in zip(order, short)}
-    cost_model = make_cost_model(preset=cost_preset)
+    pairs = [(sc, spec) for sc in scens for spec in order]
     rows: list[Row] = []
     scar_edp: dict[str, float] = {}
-    for sc in scens:
-        for spec in order:
-            ev = make_evaluator(sc, hw, cost_model=cost_model)
-            t0 = time.perf_counter()
-            sched = built[spec].schedule(ev, seed=seed)
-            dt = time.perf_counter() - t0
-            n_eval = ev.num_evaluations
-            res = ev.evaluate(sched)
-            if spec == reference:
-                scar_edp[sc.id] = res.edp_js
-            ratio = res.edp_js / scar_edp[sc.id] if scar_edp[sc.id] > 0 else float("nan")
-            row = Row(policy=labels[spec], scenario=sc.id, mcm=hw.name, latency_s=res.latency_s,
-                      energy_j=res.energy_j, edp_js=res.edp_js, edp_vs_scar=ratio, scheduler_s=dt,
-                      num_evaluations=int(sched.meta.get("evaluations", n_eval)),
-                      meta=_json_safe(dict(sched.meta)))
-            rows.append(row)
-            if progress is not None:
-                progress(spec, sc.id, row)
+
+    def emit(res: PairResult) -> None:
+        sc, spec = pairs[len(rows)]
+        if spec == reference:
+            scar_edp[sc.id] = res.edp_js
+        ratio = res.edp_js / scar_edp[sc.id] if scar_edp[sc.id] > 0 else float("nan")
+        row = Row(policy=labels[spec], scenario=sc.id, mcm=hw.name, latency_s=res.latency_s,
+                  energy_j=res.energy_j, edp_js=res.edp_js, edp_vs_scar=ratio, scheduler_s=res.scheduler_s,
+                  num_evaluations=res.num_evaluations, meta=res.meta, schedule=res.schedule)
+        rows.append(row)
+        if progress is not None:
+            progress(spec, sc.id, row)
+
+    if jobs == 1 and address is None:
+        cost_model = make_cost_model(preset=cost_preset)
+        for sc, spec in pairs:
+            emit(_schedule_pair(built[spec], sc, hw, cost_model, seed))
+        return rows
+    tasks = [PairTask(spec, options(spec), sc, mcm_name, cost_preset, seed) for sc, spec in pairs]
+    finished: dict[int, PairResult] = {}
+
+    def arrived(o) -> None:  # rows are emitted in serial order as soon as their predecessors are in
+        if o.ok:
+            finished[o.index] = o.value
+        while len(rows) in finished:
+            emit(finished.pop(len(rows)))
+
+    outcomes = parallel_map(run_pair, tasks, jobs=jobs, address=address, on_result=arrived)
+    raise_failures(outcomes, lambda i: f"{tasks[i].spec} on {pairs[i][0].id}", "(policy, scenario) runs")
     return rows
 
 

@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scar_gym.commands.reproduce",
     "scar_gym.commands.demo",
     "scar_gym.commands.summarize",
+    "scar_gym.commands.bank",
 )
 
 #: Entry-point group of sub-commands other packages add: ``name = "package.module:register"``.

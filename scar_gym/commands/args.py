@@ -59,3 +59,16 @@ def number(lo: float, hi: float, unit: str = ""):
 
     parse.__name__ = "number"
     return parse
+
+
+def add_parallel_arguments(p: argparse.ArgumentParser, what: str, default_jobs: int | None = 1) -> None:
+    """``--jobs N`` (local processes; ``None`` = the machine's cores) and ``--address ADDR`` (a Ray
+    cluster, default ``RAY_ADDRESS``) for a command that spreads ``what`` (see :mod:`scar_gym.parallel`)."""
+    from scar_gym.parallel import MAX_JOBS
+
+    shown = "the machine's cores" if default_jobs is None else str(default_jobs)
+    p.add_argument("--jobs", type=count(MAX_JOBS, "processes"), default=default_jobs, metavar="N",
+                   help=f"spread the {what} over N local processes (default {shown})")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help=f"run the {what} on the Ray cluster at ADDR (default: $RAY_ADDRESS if set; needs the "
+                        "sweep extra, pip install 'scar-gym[sweep]')")

@@ -5,7 +5,11 @@ Runs SCAR, Standalone, greedy and random (unless ``--no-baselines``) plus every 
 suite, its 95% bootstrap interval over the scenarios, the interquartile mean and its interval), then
 writes per-(policy, scenario) rows to ``--csv`` / ``--json``. Suites and the seed split are those of
 :mod:`scar_gym.suites`: ``paper`` = sc1..sc10, ``datacenter``, ``arvr``, a scenario id or YAML file,
-``random-N`` = N test scenarios from generator seed 20000 + ``--seed``, never used in training or model selection; all on het-sides-3x3 (or ``--mcm``). Deterministic given ``--seed`` (except the wall times).
+``random-N`` = N test scenarios from generator seed 20000 + ``--seed``, never used in training or
+model selection; all on het-sides-3x3 (or ``--mcm``). Deterministic given ``--seed`` (except the
+wall times).
+``--jobs N`` spreads the (policy, scenario) runs over N processes, ``--address`` (or ``RAY_ADDRESS``)
+over a Ray cluster; the rows are the serial run's, in the same order.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scar_gym.commands.args import count, seed
+from scar_gym.commands.args import add_parallel_arguments, count, seed
 from scar_gym.commands.schedule import MAX_SAMPLES, add_trust_argument, input_paths
 
 
@@ -40,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cost-preset", default=None, metavar="PRESET",
                    help="per-layer cost preset every policy is scored under: paper (default), maestro, legacy")
     add_trust_argument(p)
+    add_parallel_arguments(p, "(policy, scenario) runs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-run lines (stderr)")
     p.set_defaults(func=eval_cmd)
 
@@ -49,6 +54,7 @@ def eval_cmd(args: argparse.Namespace) -> int:
                                  run_benchmark, write_csv, write_json)
     from scar_gym.costmodel.presets import get_cost_preset
     from scar_gym.fileio import check_outputs
+    from scar_gym.parallel import ray_address
     from scar_gym.policies.registry import AGENT_POLICY
     from scar_gym.suites import suite_scenarios
 
@@ -77,7 +83,7 @@ def eval_cmd(args: argparse.Namespace) -> int:
     with bar:
         rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, scenarios=scenarios,
                              progress=progress, rollout_kwargs=rollout_kwargs, cost_preset=args.cost_preset,
-                             trust=args.trust)
+                             trust=args.trust, jobs=args.jobs, address=ray_address(args.address))
     mcm = args.mcm or DEFAULT_MCM
     preset = get_cost_preset(args.cost_preset).name
     print(f"suite {args.suite} (seed {args.seed}) on {mcm}, cost preset {preset}: "

@@ -122,6 +122,15 @@ class CandidatePools:
             hit = data.extras[key] = cls(data, **kwargs)
         return hit
 
+    def preload(self, window: WindowSpec, slot: int, candidates: list[WindowCandidate]) -> None:
+        """Take the pool of ``(window, slot)`` as computed elsewhere (a scenario bank,
+        :mod:`scar_gym.envs.bank`); a pool already built here is kept."""
+        self._pools.setdefault((window, slot), candidates)
+
+    def built_pools(self) -> dict[tuple, list[WindowCandidate]]:
+        """The pools built so far, by ``(window, slot)``."""
+        return dict(self._pools)
+
     def paths(self, length: int) -> list[tuple[int, ...]]:
         if length not in self._paths:
             self._paths[length] = simple_paths(self.mcm, length, limit_per_root=self.limit_per_root)

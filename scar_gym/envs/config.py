@@ -163,6 +163,7 @@ class WindowConfig(EnvConfig):
     k: int = 3
     per_signature: int = 2
     relocate: int = 0
+    bank: str | None = None
 
     env_id = "ScarGym/Window-v0"
 
@@ -174,6 +175,9 @@ class WindowConfig(EnvConfig):
             raise ConfigError("anchor", "SCAR's choice exists only on SCAR's windows",
                               "use windows='scar' or anchor=False")
         _int(self.relocate, "relocate", 0, "use 0 (off) or e.g. 24")
+        if self.bank is not None and (not isinstance(self.bank, str) or not self.bank):
+            raise ConfigError("bank", f"expected the path of a scenario bank, got {self.bank!r}",
+                              "write bank: DIR (built with scar-gym bank build) or leave it out")
         if isinstance(self.windows, str) and self.windows not in WINDOW_MODES:
             raise ConfigError("windows", f"unknown mode {self.windows!r}", f"use {', '.join(WINDOW_MODES)} or a list")
 

@@ -89,6 +89,9 @@ class WindowEnv(ScarEnvBase):
       or explicit windows as in Schedule-v0.
     * ``k_max``: candidate slots (16). ``anchor``: put SCAR's choice in slot 0 (needs ``windows="scar"``).
     * ``k``, ``per_signature``: candidate pool parameters (:class:`~scar_gym.envs.candidates.CandidatePools`).
+    * ``bank``: a scenario bank directory (:mod:`scar_gym.envs.bank`, ``scar-gym bank build``): the
+      first reset of a scenario in it reads SCAR's schedule and the candidate pools from disk
+      instead of computing them (same results; other scenarios are computed as usual).
     * ``relocate``: up to this many **relocations** per decision (0 = off, the default of v0): pool
       candidates blocked by chiplets taken earlier in the window, moved onto free chiplets of the
       same class (:meth:`~scar_gym.envs.candidates.CandidatePools.relocated`). They compete for the
@@ -117,6 +120,13 @@ class WindowEnv(ScarEnvBase):
         self.observation_space = spaces.flatten_space(self.dict_space) if cfg.flatten else self.dict_space
         self._ch_static = F.chiplet_static_features(self.mcm, c_max)
         self._state: WindowState | None = None
+        self.bank = None
+        if cfg.bank is not None:
+            from scar_gym.envs.bank import BankOptions, ScenarioBank
+
+            self.bank = ScenarioBank.open(cfg.bank)
+            self.bank.check_matches(BankOptions(self.mcm.to_dict(), self.contexts.cost_model.describe(),
+                                                self.reward_fn.objective, cfg.k, cfg.per_signature))
 
     # -- public state ------------------------------------------------------------------------------
     @property
@@ -149,6 +159,8 @@ class WindowEnv(ScarEnvBase):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         data, windows = self._select(options)
+        if self.bank is not None and windows == "scar":
+            self.bank.prime(data)
         anchor_sched = None
         if isinstance(windows, str):
             if windows == "scar":
