@@ -354,16 +354,20 @@ def _check_names(cfg: TrainConfig, file: str | None) -> None:
     from scar_gym.presets import load_mcm
     from scar_gym.scenarios import load_scenario
 
-    def named(fld: str, load, value) -> None:
+    def named(fld: str, load, value):
         try:
-            load(value)
+            return load(value)
         except ConfigError as e:
             raise ConfigError(fld, e.problem, e.fix, file) from None
 
     if "mcm" in cfg.env_kwargs:
-        named("env_kwargs.mcm", load_mcm, cfg.env_kwargs["mcm"])
+        mcm = named("env_kwargs.mcm", load_mcm, cfg.env_kwargs["mcm"])
     else:
-        named("mcm", load_mcm, cfg.mcm)
+        mcm = named("mcm", load_mcm, cfg.mcm)
+    cap = cfg.env_kwargs.get("max_chiplets")
+    if isinstance(cap, int) and cap < mcm.num_chiplets:  # the env checks it too, but only once it is built
+        raise ConfigError("env_kwargs.max_chiplets", f"{cap} < the MCM's {mcm.num_chiplets} chiplets",
+                          f"use at least {mcm.num_chiplets}", file)
     for split in ("train", "eval"):
         s: SuiteConfig = getattr(cfg.scenarios, split)
         if s.source in ("list", "paper"):

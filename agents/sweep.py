@@ -366,7 +366,7 @@ def write_summary(sweep_dir: Path, rows: Sequence[SummaryRow], failed: Sequence[
         labels[f"{r.config_id} {r.split}"] = r.summary
     text = (f"EDP / EDP_{reference}: geometric mean and interquartile mean over seeds x scenarios, 95% "
             f"stratified-bootstrap intervals; W/T/L = wins/ties/losses against {reference}\n"
-            + format_summary_table(labels) + "\n")
+            + format_summary_table(labels, reference=reference, label="config split") + "\n")
     legend = [f"{cid}: " + (", ".join(f"{k}={v}" for k, v in ov.items()) or "(base config)")
               for cid, ov in dict((r.config_id, r.overrides) for r in rows).items()]
     text += "\n" + "\n".join(legend) + "\n"

@@ -187,12 +187,14 @@ def format_interval(iv: Interval, digits: int = 4) -> str:
     return f"{iv.point:.{digits}f} [{iv.lo:.{digits}f}, {iv.hi:.{digits}f}]"
 
 
-def format_summary_table(rows: Mapping[str, Summary]) -> str:
-    """Plain-text table, one line per policy / config: runs x tasks, geometric mean and IQM of
-    EDP / EDP_SCAR with their 95% intervals, wins / ties / losses against SCAR (in the given order)."""
+def format_summary_table(rows: Mapping[str, Summary], reference: str = "SCAR", label: str = "policy") -> str:
+    """Plain-text table, one line per policy / config (``label`` heads that column): runs x tasks,
+    geometric mean and IQM of EDP / EDP_reference with their 95% intervals, wins / ties / losses
+    against the reference (in the given order)."""
     table = [[name, f"{s.n_runs}x{s.n_tasks}" if s.n_runs > 1 else str(s.n_tasks), format_interval(s.geomean),
               format_interval(s.iqm), f"{s.wins}/{s.ties}/{s.losses}"] for name, s in rows.items()]
-    return format_table(["policy", "n", "EDP/SCAR geomean [95% CI]", "IQM [95% CI]", "W/T/L"], table, align="lrrrr")
+    return format_table([label, "n", f"EDP/{reference} geomean [95% CI]", "IQM [95% CI]", "W/T/L"], table,
+                        align="lrrrr")
 
 
 def summary_dict(s: Summary) -> dict[str, object]:

@@ -940,6 +940,7 @@ TRAIN_KIND = {
     "eval-reference-unknown": ("eval.reference=sacr", "eval.reference"),
     "env-reference-unknown": ("env_kwargs.reference=sacr", "env_kwargs.reference"),
     "extractor-kwargs-for-mlp": ("policy.extractor_kwargs={token_dim: 8}", "policy.extractor_kwargs"),
+    "max-chiplets-below-mcm": ("env_kwargs.max_chiplets=4", "env_kwargs.max_chiplets"),
 }
 for tag, (kv, fld) in TRAIN_KIND.items():
     sets = [a for item in ([kv] if isinstance(kv, str) else kv) for a in ("--set", item)]
