@@ -45,9 +45,9 @@ def policy_label(spec: str) -> str:
 
 def is_agent(spec: str) -> bool:
     """A learned policy: ``ppo``, ``ppo:PATH`` or a path to a model zip / run directory."""
-    from scar_gym.policies.registry import AGENT_POLICY
+    from scar_gym.policies.registry import AGENT_POLICIES
 
-    return spec.split(":", 1)[0] == AGENT_POLICY or spec.endswith(".zip") or fileio.is_dir(spec)
+    return spec.split(":", 1)[0] in AGENT_POLICIES or spec.endswith(".zip") or fileio.is_dir(spec)
 
 
 def takes_rollout_options(spec: str) -> bool:
@@ -174,6 +174,9 @@ def leaderboard(rows: Sequence[Row]) -> list[dict[str, Any]]:
             "best": min(ratios), "worst": max(ratios),
             "wins": sum(1 for x in ratios if x < 1 - 1e-9), "ties": sum(1 for x in ratios if abs(x - 1) <= 1e-9),
             "mean_scheduler_s": sum(r.scheduler_s for r in rs) / len(rs),
+            # of it, reference policies' runs inside the policy (SCAR's windows / anchor of the Window-v0
+            # agents, meta["reference_s"]): the learned scheduler's own time is the difference
+            "mean_reference_s": sum(float(r.meta.get("reference_s", 0.0)) for r in rs) / len(rs),
             "mean_evaluations": sum(r.num_evaluations for r in rs) / len(rs),
             "greedy_geomean_edp_vs_scar": geomean(greedy) if len(greedy) == len(rs) else None,
         })
@@ -182,12 +185,13 @@ def leaderboard(rows: Sequence[Row]) -> list[dict[str, Any]]:
 
 
 def format_leaderboard(board: Sequence[dict[str, Any]]) -> str:
-    headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "greedy", "best", "worst", "wins", "ties", "sched s", "evals"]
+    headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "greedy", "best", "worst", "wins", "ties", "sched s",
+               "of it ref s", "evals"]
     rows = [[i + 1, d["policy"], d["scenarios"], f"{d['geomean_edp_vs_scar']:.3f}",
              "-" if d.get("greedy_geomean_edp_vs_scar") is None else f"{d['greedy_geomean_edp_vs_scar']:.3f}",
              f"{d['best']:.3f}", f"{d['worst']:.3f}", d["wins"], d["ties"], f"{d['mean_scheduler_s']:.3f}",
-             f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
-    return format_table(headers, rows, align="rlrrrrrrrrr")
+             f"{d.get('mean_reference_s', 0.0):.3f}", f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
+    return format_table(headers, rows, align="rlrrrrrrrrrr")
 
 
 def format_per_scenario(rows: Sequence[Row]) -> str:

@@ -31,6 +31,9 @@ INVALID_ACTION_MODES = ("penalize", "raise", "nearest")
 RENDER_MODES = ("ansi", "rgb_array")
 #: Window-v0's named window modes (besides explicit windows).
 WINDOW_MODES = ("scar", "reconfig")
+#: Window-v0's observation modes: ``slots`` (v0's) and ``sets`` (adds the NoP adjacency and the
+#: candidates' chiplet-class mix for size- and layout-agnostic networks; see the env docstring).
+OBS_MODES = ("slots", "sets")
 
 C = TypeVar("C", bound="EnvConfig")
 
@@ -163,6 +166,9 @@ class WindowConfig(EnvConfig):
     k: int = 3
     per_signature: int = 2
     relocate: int = 0
+    pool_segment_cap: int | None = None
+    pool_paths_per_root: int | None = None
+    obs_mode: str = "slots"
 
     env_id = "ScarGym/Window-v0"
 
@@ -174,6 +180,10 @@ class WindowConfig(EnvConfig):
             raise ConfigError("anchor", "SCAR's choice exists only on SCAR's windows",
                               "use windows='scar' or anchor=False")
         _int(self.relocate, "relocate", 0, "use 0 (off) or e.g. 24")
+        _int(self.pool_segment_cap, "pool_segment_cap", 1, "use None (no cap) or e.g. 12", none_ok=True)
+        _int(self.pool_paths_per_root, "pool_paths_per_root", 1, "use None (the default) or e.g. 2", none_ok=True)
+        if self.obs_mode not in OBS_MODES:
+            raise ConfigError("obs_mode", f"unknown mode {self.obs_mode!r}", f"use one of {', '.join(OBS_MODES)}")
         if isinstance(self.windows, str) and self.windows not in WINDOW_MODES:
             raise ConfigError("windows", f"unknown mode {self.windows!r}", f"use {', '.join(WINDOW_MODES)} or a list")
 

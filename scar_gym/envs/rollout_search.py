@@ -201,6 +201,7 @@ class RolloutSearchPolicy(Policy):
         res = self.search(env, evaluator, seed)
         greedy_res = res.greedy_result
         t3 = time.perf_counter()
+        reference_s = float(sum(env.scenario_data.reference_s.values()))  # SCAR's run for windows / anchors
         env.close()
         meta = {
             "policy": self.name, **self.params(), "seed": seed,
@@ -214,6 +215,10 @@ class RolloutSearchPolicy(Policy):
             "runtime_s": time.perf_counter() - t0,
             "setup_s": t2 - t1,  # the env's context: cost tables, (Window-v0) SCAR windows and candidates
             "rollouts_s": t3 - t2,  # the policy's own work: all rollouts and their scoring
+            # of setup_s, the reference policies' runs (SCAR, for windows="scar" / the anchor); 0 when
+            # the env needs none (windows="reconfig", anchor=False: the size-agnostic agents)
+            "reference_s": reference_s,
+            "own_s": time.perf_counter() - t0 - reference_s,
         }
         return Schedule(res.best.schedule.windows, meta)
 

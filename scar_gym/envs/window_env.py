@@ -106,13 +106,22 @@ class WindowEnv(ScarEnvBase):
         cfg = self.config
         k_max, c_max = cfg.k_max, self.c_max
         self.pool_kwargs = {"k": cfg.k, "per_signature": cfg.per_signature}
+        if cfg.pool_segment_cap is not None:
+            self.pool_kwargs["segment_cap"] = cfg.pool_segment_cap
+        if cfg.pool_paths_per_root is not None:
+            self.pool_kwargs["paths_per_root"] = cfg.pool_paths_per_root
         self.action_space = spaces.Discrete(k_max)
+        self._nop: dict[str, np.ndarray] = {}
+        if cfg.obs_mode == "sets":
+            self._nop = {"nop_adjacency": F.adjacency_features(self.mcm, c_max),
+                         "nop_hops": F.hops_features(self.mcm, c_max)}
         self.dict_space = spaces.Dict({
             "action_mask": spaces.MultiBinary(k_max),
             "candidate_chiplets": spaces.Box(0.0, 1.0, (k_max, c_max), np.float32),
             "candidates": spaces.Box(0.0, 1.0, (k_max, len(F.CANDIDATE_COLUMNS)), np.float32),
             "chiplets": spaces.Box(0.0, 1.0, (c_max, len(F.WINDOW_CHIPLET_COLUMNS)), np.float32),
             "global": spaces.Box(0.0, 1.0, (len(F.WINDOW_GLOBAL_COLUMNS),), np.float32),
+            **{key: spaces.Box(0.0, 1.0, (c_max, c_max), np.float32) for key in self._nop},
         })
         self.observation_space = spaces.flatten_space(self.dict_space) if cfg.flatten else self.dict_space
         self._ch_static = F.chiplet_static_features(self.mcm, c_max)
@@ -358,6 +367,7 @@ class WindowEnv(ScarEnvBase):
             "candidates": cand,
             "chiplets": np.concatenate((self._ch_static, dyn), axis=1),
             "global": F.vector(F.WINDOW_GLOBAL_COLUMNS, glob),
+            **self._nop,
         }
         if self.config.flatten:
             return np.concatenate([obs[k].ravel() for k in sorted(obs)], dtype=np.float32)
