@@ -58,7 +58,11 @@ class WindowEnv(ScarEnvBase):
     ``(C_max, 9)`` (:data:`~scar_gym.envs.features.WINDOW_CHIPLET_COLUMNS`: dataflow, position, free,
     load); ``global`` ``(24,)`` (:data:`~scar_gym.envs.features.WINDOW_GLOBAL_COLUMNS`: progress,
     partial latency/energy, the current model's expected cost, future windows' share, op mix).
-    ``flatten=True`` gives the flattened ``Box``.
+    ``flatten=True`` gives the flattened ``Box``. With ``obs_mode="sets"`` two more keys carry the
+    NoP graph: ``nop_adjacency`` ``(C_max, C_max)`` (1 for a link, mesh or triangular) and
+    ``nop_hops`` ``(C_max, C_max)`` (routed hops / max hops), so that a network can treat chiplets and
+    candidates as sets over a graph (``agents/set_policy.py``: one network for every MCM of up to
+    ``max_chiplets`` chiplets; padding rows and empty slots are all zero).
 
     ## Rewards
 
@@ -68,8 +72,9 @@ class WindowEnv(ScarEnvBase):
 
     ## Starting State
 
-    The first model of the first window, nothing placed. First use of a scenario runs SCAR once and
-    builds the candidate pools (cached per scenario and MCM).
+    The first model of the first window, nothing placed. First use of a scenario runs SCAR once (only
+    for ``windows="scar"``, the anchor or a ``"scar"`` reward reference) and builds the candidate pools
+    (cached per scenario and MCM).
 
     ## Episode End
 
@@ -89,6 +94,12 @@ class WindowEnv(ScarEnvBase):
       or explicit windows as in Schedule-v0.
     * ``k_max``: candidate slots (16). ``anchor``: put SCAR's choice in slot 0 (needs ``windows="scar"``).
     * ``k``, ``per_signature``: candidate pool parameters (:class:`~scar_gym.envs.candidates.CandidatePools`).
+    * ``obs_mode``: ``"slots"`` (default) or ``"sets"`` (adds the NoP keys above).
+    * ``pool_segment_cap``, ``pool_paths_per_root``: a hard cap on the candidates' segments and the DFS
+      paths per root chiplet on every MCM (``None``: the defaults of
+      :class:`~scar_gym.envs.candidates.CandidatePools`). With ``windows="reconfig"`` and
+      ``anchor=False`` the env runs no SCAR at all: the size-agnostic agents use 12 and 2, which keeps
+      a 6x6 / 8x8 episode under a second.
     * ``relocate``: up to this many **relocations** per decision (0 = off, the default of v0): pool
       candidates blocked by chiplets taken earlier in the window, moved onto free chiplets of the
       same class (:meth:`~scar_gym.envs.candidates.CandidatePools.relocated`). They compete for the
@@ -97,7 +108,8 @@ class WindowEnv(ScarEnvBase):
     ## Version History
 
     * v0: initial version. Later, with valid actions unchanged: ``invalid_action="nearest"``,
-      ``max_invalid`` 1000 -> 100, ``max_episode_steps`` registered.
+      ``max_invalid`` 1000 -> 100, ``max_episode_steps`` registered; ``obs_mode``,
+      ``pool_segment_cap``, ``pool_paths_per_root`` (defaults leave v0's episodes unchanged).
     """
 
     def __init__(self, scenario: Any = "sc4", mcm: str | MCM = "het-sides-3x3", *,
