@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from scar_gym import fileio
+from scar_gym.errors import ConfigError
 from scar_gym.textfmt import format_table
 
 DEFAULT_MCM = "het-sides-3x3"
@@ -111,11 +112,14 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     """
     from scar_gym.factory import make_cost_model, make_evaluator
     from scar_gym.presets import load_mcm
-    from scar_gym.suites import suite_scenarios
+    from scar_gym.suites import suite_mcms, suite_scenarios
 
-    mcm_name = mcm or DEFAULT_MCM
-    hw = load_mcm(mcm_name)
     scens = list(scenarios) if scenarios is not None else suite_scenarios(suite, seed)
+    own = suite_mcms(suite, seed)  # large-RxC: every scenario has its own MCM
+    if own is not None and mcm is not None:
+        raise ConfigError("--mcm", f"suite {suite!r} runs every scenario on its own MCM", "drop --mcm")
+    hw = load_mcm(mcm or DEFAULT_MCM)
+    hws = [load_mcm(m) for m in own] if own is not None and len(own) == len(scens) else [hw] * len(scens)
     order = [reference] + [p for p in dict.fromkeys(policies) if p != reference]
 
     def options(p: str) -> dict[str, Any]:
@@ -131,7 +135,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     cost_model = make_cost_model(preset=cost_preset)
     rows: list[Row] = []
     scar_edp: dict[str, float] = {}
-    for sc in scens:
+    for sc, hw in zip(scens, hws):
         for spec in order:
             ev = make_evaluator(sc, hw, cost_model=cost_model)
             t0 = time.perf_counter()
