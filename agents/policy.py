@@ -79,7 +79,8 @@ class PPOPolicy(RolloutSearchPolicy):
     Args:
         path: agent directory / run dir / pretrained name, or (with ``trust``) a model zip; ``None`` =
             the shipped agent.
-        samples, improve: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`.
+        samples, improve, window_sets: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`
+            (``window_sets=None``: the class's :attr:`default_window_sets`).
         trust: allow a Stable-Baselines3 zip, whose pickled parts run code from the file.
     """
 
@@ -89,13 +90,16 @@ class PPOPolicy(RolloutSearchPolicy):
     name_arg = "path"
     #: The pretrained agent of ``path=None`` (``None``: :data:`agents.DEFAULT_AGENT`).
     default_agent: str | None = None
+    #: ``window_sets`` when not given (used only by agents whose env has ``windows="reconfig"``).
+    default_window_sets: int = 1
 
-    def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local", trust: bool = False):
+    def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local", trust: bool = False,
+                 window_sets: int | None = None):
         if isinstance(samples, int) and not isinstance(samples, bool) and samples > MAX_SAMPLES:
             raise ConfigError("samples", f"at most {MAX_SAMPLES:,} rollouts, got {samples:,}", "use e.g. 8")
         if not isinstance(trust, bool):
             raise ConfigError("trust", f"expected true or false, got {trust!r}", "pass trust=True or nothing")
-        super().__init__(samples, improve)
+        super().__init__(samples, improve, self.default_window_sets if window_sets is None else window_sets)
         self.trust = trust
         self.model_path, self.config_path = resolve_agent_path(path, self.default_agent)
         self._cfg = None
@@ -209,3 +213,5 @@ class AnySizePPOPolicy(PPOPolicy):
     name = "ppo-any"
     description = "size-agnostic MaskablePPO agent (any MCM up to 8x8, no SCAR run); 'ppo-any:PATH' = another"
     default_agent = "window-any-size"
+    #: Greedy rollouts on SCAR's three candidate boundary sets first (no SCAR search), then local search.
+    default_window_sets = 3

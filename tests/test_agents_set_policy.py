@@ -153,3 +153,22 @@ def test_feeder_runs_every_scenario_on_every_mcm():
         seen.append((info["scenario"], info["mcm"]))
     assert sorted(seen) == sorted([("sc1", "het-sides-3x3"), ("sc1", "nvd-2x2"), ("sc6", "het-sides-3x3"),
                                    ("sc6", "nvd-2x2")])
+
+
+def test_window_sets_add_greedy_rollouts_on_scars_boundary_sets(tmp_path, cost_model, monkeypatch):
+    _no_scar(monkeypatch)
+    d = str(_agent_dir(tmp_path))
+    one = PPOPolicy(d, samples=1, window_sets=1)
+    three = PPOPolicy(d, samples=3, window_sets=3)
+    ev1, ev3 = (make_evaluator("sc4", "het-sides-3x3", cost_model=cost_model) for _ in range(2))
+    env = three.make_env(ev3)
+    env.reset(seed=0)
+    opts = three.window_options(env, ev3)
+    assert opts[0] is None and 2 <= len(opts) <= 3 and all("windows" in o for o in opts[1:])
+    s1, s3 = one.schedule(ev1, seed=0), three.schedule(ev3, seed=0)
+    assert s3.meta["greedy_objective"] == s1.meta["best_objective"]  # the env's own windows come first
+    assert s3.meta["best_objective"] <= s1.meta["best_objective"] and s3.meta["window_sets"] == 3
+    ev3.validate(s3)
+    with pytest.raises(ConfigError) as e:
+        PPOPolicy(d, window_sets=0)
+    assert e.value.field == "window_sets"
