@@ -53,7 +53,7 @@ def is_agent(spec: str) -> bool:
 
 def takes_rollout_options(spec: str) -> bool:
     """A rollout-search policy (:mod:`scar_gym.envs.rollout_search`): an agent or ``window-ls``."""
-    return is_agent(spec) or spec.split(":", 1)[0] == "window-ls"
+    return is_agent(spec) or spec.split(":", 1)[0] in ("window-ls", "window-ls-any")
 
 
 def build_policy(spec: str, **kwargs: Any):

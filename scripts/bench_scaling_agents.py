@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scar_gym.errors import ConfigError  # noqa: E402
 from scar_gym.benchmark import build_policy, geomean, policy_label, takes_rollout_options  # noqa: E402
 from scar_gym.factory import make_cost_model, make_evaluator  # noqa: E402
 from scar_gym.policies.registry import make_policy  # noqa: E402
@@ -68,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             for spec, pol in policies.items():
                 ev = make_evaluator(sc, hw, cost_model=cm)
                 w0, c0 = time.perf_counter(), time.process_time()
-                sched = pol.schedule(ev, seed=a.seed)
+                try:
+                    sched = pol.schedule(ev, seed=a.seed)
+                except ConfigError as e:  # an agent that cannot run on this MCM: its one-line error
+                    print(f"{suite:10s} {sc.id:10s} {mcm_name:14s} {policy_label(spec):28s} skipped: {e}", flush=True)
+                    continue
                 wall, cpu = time.perf_counter() - w0, time.process_time() - c0
                 edp = ev.evaluate(sched).edp_js
                 scar_edp = edp if spec == "scar" else scar_edp
@@ -102,6 +107,8 @@ def summarise(rows: list[dict], specs: list[str], groups: list[str]) -> list[dic
         per = {}
         for spec in ["scar", *specs]:
             mine = [r for r in rs if r["policy"] == spec]
+            if not mine:
+                continue
             wall = statistics.mean(r["wall_s"] for r in mine)
             cpu = statistics.mean(r["cpu_s"] for r in mine)
             per[spec] = {"suite": suite, "policy": policy_label(spec), "n": len(mine),
@@ -112,7 +119,7 @@ def summarise(rows: list[dict], specs: list[str], groups: list[str]) -> list[dic
                          "mean_reference_s": statistics.mean(r["reference_s"] for r in mine)}
             out.append(per[spec])
         for prefix in groups:
-            members = [per[s] for s in specs if s.startswith(prefix)]
+            members = [per[s] for s in specs if s.startswith(prefix) and s in per]
             if len(members) > 1:
                 g = [m["geomean_edp_vs_scar"] for m in members]
                 out.append({"suite": suite, "policy": f"{prefix} (mean of {len(members)})", "n": members[0]["n"],

@@ -172,3 +172,10 @@ def test_window_sets_add_greedy_rollouts_on_scars_boundary_sets(tmp_path, cost_m
     with pytest.raises(ConfigError) as e:
         PPOPolicy(d, window_sets=0)
     assert e.value.field == "window_sets"
+
+
+def test_the_shipped_agent_reports_scars_run_apart_from_its_own_time(cost_model):
+    sched = PPOPolicy(None, samples=1).schedule(make_evaluator("sc1", "het-sides-3x3", cost_model=cost_model))
+    m = sched.meta
+    assert 0 < m["reference_s"] <= m["setup_s"] and m["own_s"] == pytest.approx(m["runtime_s"] - m["reference_s"],
+                                                                                abs=0.05)

@@ -300,3 +300,22 @@ class WindowSearchPolicy(RolloutSearchPolicy):
     def _logits(self, obs: Any) -> np.ndarray:
         # each slot e times less likely than the one before it: the env's own order, nothing learned
         return -np.arange(self.k_max, dtype=np.float64)
+
+
+class AnySizeWindowSearchPolicy(WindowSearchPolicy):
+    """``window-ls-any``: the same search without SCAR, in the env of the size-agnostic agents
+    (``ppo-any``: MCM-Reconfig windows, no SCAR anchor, capped pools, greedy rollouts on SCAR's
+    candidate boundary sets): ``ppo-any``'s ablation, the slot order (each model's own objective)
+    as the prior instead of the network."""
+
+    name = "window-ls-any"
+    description = "ppo-any's search with no learned prior (no SCAR run: MCM-Reconfig windows, no anchor)"
+
+    def __init__(self, samples: int = 8, improve: str = "local", relocate: int = 24, k_max: int = 16,
+                 window_sets: int = 3):
+        super().__init__(samples, improve, relocate, k_max)
+        self.window_sets = RolloutSearchPolicy(samples, improve, window_sets).window_sets  # validated there
+
+    def make_env(self, evaluator: Evaluator):
+        return self.env_for(evaluator, "ScarGym/Window-v0", relocate=self.relocate, k_max=self.k_max,
+                            windows="reconfig", anchor=False, pool_segment_cap=12, pool_paths_per_root=2)
