@@ -177,6 +177,7 @@ def make_vec(cfg: Any, split: str = "train", monitor_dir: str | None = None, app
         venv.seed(cfg.seed)
         return venv
     src = cfg.scenarios.eval
+    mcms = tuple(getattr(cfg, "eval_mcms", ())) or mcms
     venv = DummyVecEnv([functools.partial(make_env, cfg.env_id, kw, src, 0, 1, monitor_dir, True, append, mcms)])
     venv.seed(cfg.seed + VALIDATION_SEED_BASE)
     return venv

@@ -39,6 +39,8 @@ AGENT_DIRS = ("best_agent", "final_agent")
 AGENT_ZIPS = ("model.zip", "best_model.zip", "final_model.zip")
 #: Rollouts per schedule at most (the CLI's bound too).
 MAX_SAMPLES = 10_000
+#: ``window_sets`` of an agent trained on MCM-Reconfig windows: SCAR's number of boundary candidates.
+RECONFIG_WINDOW_SETS = 3
 
 
 def resolve_agent_path(path: str | Path | None, default: str | None = None) -> tuple[Path, Path | None]:
@@ -80,7 +82,9 @@ class PPOPolicy(RolloutSearchPolicy):
         path: agent directory / run dir / pretrained name, or (with ``trust``) a model zip; ``None`` =
             the shipped agent.
         samples, improve, window_sets: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`
-            (``window_sets=None``: the class's :attr:`default_window_sets`).
+            (``window_sets=None``: :data:`RECONFIG_WINDOW_SETS` for an agent trained with
+            ``windows: reconfig``, i.e. greedy rollouts on SCAR's three candidate boundary sets first,
+            else 1).
         trust: allow a Stable-Baselines3 zip, whose pickled parts run code from the file.
     """
 
@@ -90,8 +94,6 @@ class PPOPolicy(RolloutSearchPolicy):
     name_arg = "path"
     #: The pretrained agent of ``path=None`` (``None``: :data:`agents.DEFAULT_AGENT`).
     default_agent: str | None = None
-    #: ``window_sets`` when not given (used only by agents whose env has ``windows="reconfig"``).
-    default_window_sets: int = 1
 
     def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local", trust: bool = False,
                  window_sets: int | None = None):
@@ -99,11 +101,13 @@ class PPOPolicy(RolloutSearchPolicy):
             raise ConfigError("samples", f"at most {MAX_SAMPLES:,} rollouts, got {samples:,}", "use e.g. 8")
         if not isinstance(trust, bool):
             raise ConfigError("trust", f"expected true or false, got {trust!r}", "pass trust=True or nothing")
-        super().__init__(samples, improve, self.default_window_sets if window_sets is None else window_sets)
+        super().__init__(samples, improve, 1 if window_sets is None else window_sets)
         self.trust = trust
         self.model_path, self.config_path = resolve_agent_path(path, self.default_agent)
         self._cfg = None
         self._model = self._load()  # now, so that a scheduler's timing never includes reading the file
+        if window_sets is None and self.config.env_kwargs.get("windows") == "reconfig":
+            self.window_sets = RECONFIG_WINDOW_SETS  # an agent without SCAR's windows tries SCAR's boundary sets
 
     def params(self) -> dict[str, Any]:
         return {"path": str(self.model_path), **super().params()}
@@ -213,5 +217,3 @@ class AnySizePPOPolicy(PPOPolicy):
     name = "ppo-any"
     description = "size-agnostic MaskablePPO agent (any MCM up to 8x8, no SCAR run); 'ppo-any:PATH' = another"
     default_agent = "window-any-size"
-    #: Greedy rollouts on SCAR's three candidate boundary sets first (no SCAR search), then local search.
-    default_window_sets = 3

@@ -265,7 +265,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
         _keep_final(run_dir)
     venv = make_vec(cfg, "train", monitor_dir=str(run_dir / "monitor"), append=resumed)
     eval_env = make_vec(cfg, "eval", monitor_dir=str(run_dir / "monitor"), append=resumed)
-    n_eval = len(_feeder(eval_env).scenarios) * max(1, len(cfg.mcms))
+    n_eval = len(_feeder(eval_env).scenarios) * max(1, len(cfg.eval_mcms or cfg.mcms))
     mcm_name = str(cfg.env_kwargs.get("mcm", cfg.mcm))
     if model is None:
         model = build_model(cfg, venv, run_dir)

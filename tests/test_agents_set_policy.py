@@ -39,7 +39,8 @@ def _agent_dir(tmp_path, max_chiplets: int = 64):
     cfg = load_config(CONFIG).to_dict()
     cfg["env_kwargs"] = {**cfg["env_kwargs"], "max_chiplets": max_chiplets}
     if max_chiplets < 36:
-        cfg["mcms"] = [m for m in cfg["mcms"] if "6x6" not in m]
+        for key in ("mcms", "eval_mcms"):
+            cfg[key] = [m for m in cfg[key] if "6x6" not in m and "5x5" not in m]
     out = tmp_path / f"agent{max_chiplets}"
     save_agent(_policy(max_chiplets), out, config_from_dict(cfg).to_dict(), {"test": True})
     return out
@@ -132,6 +133,12 @@ def test_training_config_across_mcms_is_checked():
     with pytest.raises(ConfigError) as e:
         config_from_dict({**base, "mcms": ["het-sides-3x3", "no-such-mcm"]})
     assert e.value.field == "mcms[1]"
+    with pytest.raises(ConfigError) as e:
+        config_from_dict({**base, "eval_mcms": ["het-sides-5x5", "nope-3x3"]})
+    assert e.value.field == "eval_mcms[1]"
+    with pytest.raises(ConfigError) as e:
+        config_from_dict({**base, "mcms": [], "mcm": "het-sides-3x3"})
+    assert e.value.field == "eval_mcms"
 
 
 def test_feeder_runs_every_scenario_on_every_mcm():
