@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from agents import ANY_SIZE_AGENT
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
 from scar_gym.envs.rollout_search import RolloutSearchPolicy
@@ -216,4 +217,4 @@ class AnySizePPOPolicy(PPOPolicy):
 
     name = "ppo-any"
     description = "size-agnostic MaskablePPO agent (any MCM up to 8x8, no SCAR run); 'ppo-any:PATH' = another"
-    default_agent = "window-any-size"
+    default_agent = ANY_SIZE_AGENT
