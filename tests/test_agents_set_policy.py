@@ -186,3 +186,25 @@ def test_the_shipped_agent_reports_scars_run_apart_from_its_own_time(cost_model)
     m = sched.meta
     assert 0 < m["reference_s"] <= m["setup_s"] and m["own_s"] == pytest.approx(m["runtime_s"] - m["reference_s"],
                                                                                 abs=0.05)
+
+
+@pytest.mark.slow
+def test_training_across_mcms_validates_on_each_and_an_unseen_one(tmp_path):
+    import json
+
+    from agents.train import train
+
+    over = {"n_timesteps": 128, "n_envs": 1, "ppo.n_steps": 64, "ppo.batch_size": 32, "ppo.n_epochs": 1,
+            "eval.freq": 64, "eval.reference": "standalone", "checkpoint.freq": 100000, "progress_bar": False,
+            "mcms": ["nvd-2x2", "het-sides-3x3"], "eval_mcms": ["nvd-2x2", "het-sides-3x3", "het-cb-4x4"],
+            "scenarios.train": {"source": "list", "ids": ["sc1", "sc6"]},
+            "scenarios.eval": {"source": "list", "ids": ["sc7"]},
+            "policy.extractor_kwargs": {"token_dim": 16, "n_layers": 1, "n_heads": 2}}
+    cfg = load_config(CONFIG, over)
+    run = train(cfg, run_dir=tmp_path / "run", argv=["test"])
+    with open(run / "eval" / "edp_vs_ref.csv") as f:
+        last = f.read().strip().splitlines()[-1]
+    per = json.loads(last.split(",", 5)[5].strip('"').replace('""', '"'))
+    assert set(per) == {"sc7@nvd-2x2", "sc7@het-sides-3x3", "sc7@het-cb-4x4"} and all(v > 0 for v in per.values())
+    ev = make_evaluator("sc7", "het-sides-5x5")
+    ev.validate(PPOPolicy(str(run / "final_agent"), samples=1).schedule(ev, seed=0))
