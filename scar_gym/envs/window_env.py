@@ -379,7 +379,7 @@ class WindowEnv(ScarEnvBase):
             "candidates": cand,
             "chiplets": np.concatenate((self._ch_static, dyn), axis=1),
             "global": F.vector(F.WINDOW_GLOBAL_COLUMNS, glob),
-            **self._nop,
+            **{k: v.copy() for k, v in self._nop.items()},  # fresh arrays: callers may keep or modify them
         }
         if self.config.flatten:
             return np.concatenate([obs[k].ravel() for k in sorted(obs)], dtype=np.float32)
