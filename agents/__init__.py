@@ -16,13 +16,15 @@ Layout of this package:
 * ``envs.py``       -- env factories: the configs' suites (:mod:`scar_gym.suites`), held-out split, vec envs
 * ``cli.py``        -- ``scar-gym train`` (registered through the ``scar_gym.commands`` entry point)
 * ``extractors.py`` -- ``ChipletSetExtractor``: shared per-chiplet encoder + self-attention
+* ``set_policy.py`` -- ``NopSetExtractor`` + ``SetPointerPolicy``: the size- and layout-agnostic
+  network (message passing over the NoP, per-candidate pointer logits)
 * ``train.py``      -- the trainer (MaskablePPO, MaskableEvalCallback, checkpoints, resume)
 * ``agentfile.py``  -- agent directories (agent.json + policy.pt: weights only, never unpickled),
   SB3 zips behind ``trust``, weights-only checkpoint reading for resume
 * ``policy.py``     -- ``PPOPolicy``: a trained model as a :class:`scar_gym.policies.base.Policy`
   (the ``ppo`` entry point), with its greedy rollout and a policy-guided local search
 * ``expert.py``     -- expert iteration: distil that search back into the policy
-* ``pretrained/``   -- the shipped agent (``--policy ppo``)
+* ``pretrained/``   -- the shipped agents (``--policy ppo``, ``--policy ppo-any``)
 """
 
 from pathlib import Path
@@ -30,3 +32,5 @@ from pathlib import Path
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 #: The agent ``--policy ppo`` resolves to.
 DEFAULT_AGENT = "window-het-sides-3x3"
+#: The agent ``--policy ppo-any`` resolves to: one network for any MCM of up to 64 chiplets, no SCAR run.
+ANY_SIZE_AGENT = "window-any-size"

@@ -43,6 +43,12 @@ EXTRACTORS = {
     "CombinedExtractor": "stable_baselines3.common.torch_layers:CombinedExtractor",
     "ChipletSetExtractor": "agents.extractors:ChipletSetExtractor",
     "MaskDroppingFlatten": "agents.extractors:MaskDroppingFlatten",
+    "NopSetExtractor": "agents.set_policy:NopSetExtractor",
+}
+#: Actor-critic classes an agent file may name (class name -> "module:Class").
+POLICIES = {
+    "MaskableMultiInputActorCriticPolicy": "sb3_contrib.common.maskable.policies:MaskableMultiInputActorCriticPolicy",
+    "SetPointerPolicy": "agents.set_policy:SetPointerPolicy",
 }
 ACTIVATIONS = {"Tanh": "tanh", "ReLU": "relu"}
 #: Bounds of a described network (a crafted description must not allocate without limit).
@@ -181,9 +187,9 @@ def _check_network(net: Any, file: str | None) -> dict[str, Any]:
     if not isinstance(net, dict) or set(net) != keys:
         raise ConfigError("network", f"expected the fields {sorted(keys)}", "write the description scar-gym saved",
                           file)
-    if net["policy"] != "MaskableMultiInputActorCriticPolicy":
+    if net["policy"] not in POLICIES:
         raise ConfigError("network.policy", f"unsupported policy {net['policy']!r}",
-                          "agents are MaskablePPO MultiInputPolicy networks", file)
+                          f"agents are MaskablePPO networks: {', '.join(POLICIES)}", file)
     if net["features_extractor"] not in EXTRACTORS:
         raise ConfigError("network.features_extractor", f"unknown extractor {net['features_extractor']!r}",
                           f"use one of {', '.join(EXTRACTORS)}", file)
@@ -220,12 +226,11 @@ def _check_network(net: Any, file: str | None) -> dict[str, Any]:
 def build_policy(network: dict[str, Any], observation_space: Any, action_space: Any, file: str | None = None):
     """A fresh MaskablePPO policy of the described network (weights not loaded)."""
     import torch
-    from sb3_contrib.common.maskable.policies import MaskableMultiInputActorCriticPolicy
 
     net = _check_network(network, file)
     act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[net["activation"]]
     try:
-        policy = MaskableMultiInputActorCriticPolicy(
+        policy = _import(POLICIES[net["policy"]])(
             observation_space, action_space, lambda _: 0.0, net_arch=dict(net["net_arch"]), activation_fn=act,
             features_extractor_class=_import(EXTRACTORS[net["features_extractor"]]),
             features_extractor_kwargs=dict(net["features_extractor_kwargs"]),

@@ -77,10 +77,13 @@ class Scenarios:
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """Network: ``extractor`` ``mlp`` (SB3's flatten + MLP) or ``chiplet_attention``
-    (:class:`agents.extractors.ChipletSetExtractor`); ``net_arch`` the pi/vf hidden layers after it."""
+    """Network: ``extractor`` ``mlp`` (SB3's flatten + MLP), ``chiplet_attention``
+    (:class:`agents.extractors.ChipletSetExtractor`) or ``nop_set`` (:mod:`agents.set_policy`: the
+    size- and layout-agnostic network with a per-candidate pointer head, for Window-v0 with
+    ``obs_mode: sets``); ``net_arch`` the pi/vf hidden layers after it (``nop_set``: of the shared
+    per-candidate scorer and of the critic)."""
 
-    extractor: Literal["mlp", "chiplet_attention"] = "mlp"
+    extractor: Literal["mlp", "chiplet_attention", "nop_set"] = "mlp"
     net_arch: tuple[int, ...] = (64, 64)
     activation: Literal["tanh", "relu"] = "tanh"
     extractor_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -132,6 +135,11 @@ class TrainConfig:
     env_id: str = "scar_gym:ScarGym/Window-v0"
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     mcm: str = "het-sides-3x3"
+    #: Several MCMs (a size-agnostic agent): training and validation run every scenario on each in
+    #: turn (:class:`agents.envs.MultiMCMEnv`); ``mcm`` is then unused.
+    mcms: tuple[str, ...] = ()
+    #: The validation MCMs when they differ from ``mcms`` (e.g. plus a size never trained on).
+    eval_mcms: tuple[str, ...] = ()
     scenarios: Scenarios = field(default_factory=Scenarios)
     n_envs: int = 1
     vec_env: Literal["dummy", "subproc"] = "dummy"
@@ -337,6 +345,25 @@ def _semantic_checks(cfg: TrainConfig, file: str | None) -> None:
     need(spec is not None and spec.entry_point in CONFIGS, "env_id", f"{cfg.env_id!r} is not a scar-gym environment",
          "use scar_gym:ScarGym/Window-v0 or scar_gym:ScarGym/Schedule-v0 (or another ScarGym/ id)")
     check_env_kwargs(cfg.env_id, cfg.env_kwargs, file=file)
+    need(not cfg.eval_mcms or bool(cfg.mcms), "eval_mcms", "given without mcms", "give the training MCMs in mcms")
+    if cfg.mcms:
+        from scar_gym.presets import load_mcm
+
+        need("mcm" not in cfg.env_kwargs, "env_kwargs.mcm", "given with mcms", "give the MCMs in mcms only")
+        need(len(set(cfg.mcms)) == len(cfg.mcms), "mcms", f"duplicates in {list(cfg.mcms)}", "list each MCM once")
+        sizes = {}
+        for key in ("mcms", "eval_mcms"):
+            for i, name in enumerate(getattr(cfg, key)):
+                try:
+                    sizes[name] = load_mcm(name).num_chiplets
+                except ConfigError as e:
+                    raise ConfigError(f"{key}[{i}]", e.problem, e.fix, file) from None
+        c_max = cfg.env_kwargs.get("max_chiplets")
+        need(len(set(sizes.values())) == 1 or (isinstance(c_max, int) and c_max >= max(sizes.values())),
+             "env_kwargs.max_chiplets", f"MCMs of {sorted(set(sizes.values()))} chiplets need observations padded "
+             f"to the largest", f"set env_kwargs.max_chiplets to at least {max(sizes.values())}")
+    need(not (cfg.mcms and cfg.bank), "bank", "a scenario bank holds one MCM's setups, this run trains on mcms",
+         "drop bank, or train on one mcm")
     _check_names(cfg, file)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from agents import ANY_SIZE_AGENT
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
 from scar_gym.envs.rollout_search import RolloutSearchPolicy
@@ -39,18 +40,20 @@ AGENT_DIRS = ("best_agent", "final_agent")
 AGENT_ZIPS = ("model.zip", "best_model.zip", "final_model.zip")
 #: Rollouts per schedule at most (the CLI's bound too).
 MAX_SAMPLES = 10_000
+#: ``window_sets`` of an agent trained on MCM-Reconfig windows: SCAR's number of boundary candidates.
+RECONFIG_WINDOW_SETS = 3
 
 
-def resolve_agent_path(path: str | Path | None) -> tuple[Path, Path | None]:
+def resolve_agent_path(path: str | Path | None, default: str | None = None) -> tuple[Path, Path | None]:
     """(agent directory or model zip, config.yaml beside a zip or None) for an agent directory, a run
-    directory, a zip or a pretrained name (``None``: the shipped agent)."""
+    directory, a zip or a pretrained name (``None``: the shipped agent, or the pretrained ``default``)."""
     from agents import DEFAULT_AGENT, PRETRAINED_DIR
     from agents.agentfile import is_agent_dir
     from scar_gym.fileio import is_dir, is_file
 
     field = "agent"
     if path is None or path == "":
-        p = PRETRAINED_DIR / DEFAULT_AGENT
+        p = PRETRAINED_DIR / (default or DEFAULT_AGENT)
     else:
         p = Path(path)
         if not (is_file(p) or is_dir(p)) and "/" not in str(path) and is_dir(PRETRAINED_DIR / str(path)):
@@ -79,7 +82,10 @@ class PPOPolicy(RolloutSearchPolicy):
     Args:
         path: agent directory / run dir / pretrained name, or (with ``trust``) a model zip; ``None`` =
             the shipped agent.
-        samples, improve: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`.
+        samples, improve, window_sets: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`
+            (``window_sets=None``: :data:`RECONFIG_WINDOW_SETS` for an agent trained with
+            ``windows: reconfig``, i.e. greedy rollouts on SCAR's three candidate boundary sets first,
+            else 1).
         trust: allow a Stable-Baselines3 zip, whose pickled parts run code from the file.
     """
 
@@ -87,17 +93,22 @@ class PPOPolicy(RolloutSearchPolicy):
     description = "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = an agent or run directory"
     #: ``ppo:PATH`` fills this parameter (see scar_gym.policies.registry.make_policy).
     name_arg = "path"
+    #: The pretrained agent of ``path=None`` (``None``: :data:`agents.DEFAULT_AGENT`).
+    default_agent: str | None = None
 
-    def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local", trust: bool = False):
+    def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local", trust: bool = False,
+                 window_sets: int | None = None):
         if isinstance(samples, int) and not isinstance(samples, bool) and samples > MAX_SAMPLES:
             raise ConfigError("samples", f"at most {MAX_SAMPLES:,} rollouts, got {samples:,}", "use e.g. 8")
         if not isinstance(trust, bool):
             raise ConfigError("trust", f"expected true or false, got {trust!r}", "pass trust=True or nothing")
-        super().__init__(samples, improve)
+        super().__init__(samples, improve, 1 if window_sets is None else window_sets)
         self.trust = trust
-        self.model_path, self.config_path = resolve_agent_path(path)
+        self.model_path, self.config_path = resolve_agent_path(path, self.default_agent)
         self._cfg = None
         self._model = self._load()  # now, so that a scheduler's timing never includes reading the file
+        if window_sets is None and self.config.env_kwargs.get("windows") == "reconfig":
+            self.window_sets = RECONFIG_WINDOW_SETS  # an agent without SCAR's windows tries SCAR's boundary sets
 
     def params(self) -> dict[str, Any]:
         return {"path": str(self.model_path), **super().params()}
@@ -136,17 +147,50 @@ class PPOPolicy(RolloutSearchPolicy):
             raise ConfigError("agent", f"{self.model_path}: {e.problem}", e.fix) from None
         return Agent(model.policy, network, {}, source)
 
+    def trained_for(self) -> str:
+        """What the agent was trained on, in words (for errors): env, MCM(s) and observation size."""
+        cfg = self.config
+        mcms = list(cfg.mcms) or [str(cfg.env_kwargs.get("mcm", cfg.mcm))]
+        c_obs = self.observed_chiplets()
+        size = (f"observations padded to {c_obs} chiplets" if cfg.env_kwargs.get("max_chiplets") is not None
+                else f"a network that takes exactly {c_obs} chiplets")
+        return f"{cfg.env_id.split(':', 1)[-1]} on {', '.join(mcms)} ({size})"
+
+    def observed_chiplets(self) -> int | None:
+        """The chiplet rows of the agent's observations (``None`` for an observation without them)."""
+        space = self._model.observation_space
+        sub = getattr(space, "spaces", {}).get("chiplets")
+        return int(sub.shape[0]) if sub is not None else None
+
+    def check_mcm(self, mcm) -> None:
+        """A one-line :class:`ConfigError` (what the agent was trained for, what it was given) when the
+        agent cannot run on ``mcm``; called before the env or the network sees anything."""
+        c_obs = self.observed_chiplets()
+        n = mcm.num_chiplets
+        if c_obs is None:
+            return
+        padded = self.config.env_kwargs.get("max_chiplets") is not None
+        if (padded and n > c_obs) or (not padded and n != c_obs):
+            fix = (f"use it on MCMs of at most {c_obs} chiplets" if padded else
+                   f"use it on an MCM of {c_obs} chiplets, or a size-agnostic agent (--policy ppo-any)")
+            raise ConfigError("agent", f"{self.model_path.name!r} was trained for {self.trained_for()}; "
+                              f"given {mcm.name} with {n} chiplets", fix)
+
     def make_env(self, evaluator: Evaluator):
         """The training env id with the training kwargs, on the evaluator's models and MCM; its
-        observation must be the one the network was built for."""
+        observation must be the one the network was built for (else one ConfigError saying what the
+        agent was trained for and what it was given, before the network runs)."""
+        self.check_mcm(evaluator.mcm)
         env = self.env_for(evaluator, self.config.env_id, **self.config.env_kwargs)
         want, got = self._model.observation_space, env.observation_space
         shapes = {k: s.shape for k, s in want.spaces.items()}
         if shapes != {k: s.shape for k, s in got.spaces.items()}:
-            raise ConfigError("agent", f"{str(self.model_path)!r} was built for observations {shapes}, "
-                              f"but {self.config.env_id} on {evaluator.mcm.name} gives "
-                              f"{ {k: s.shape for k, s in got.spaces.items()} }",
-                              "use the agent on an MCM of the size it was trained for, or train one for this MCM")
+            diff = sorted(k for k in set(shapes) | set(got.spaces)
+                          if k not in shapes or k not in got.spaces or shapes[k] != got.spaces[k].shape)
+            raise ConfigError("agent", f"{self.model_path.name!r} was trained for {self.trained_for()}; "
+                              f"{self.config.env_id.split(':', 1)[-1]} on {evaluator.mcm.name} observes "
+                              f"{', '.join(diff)} in other shapes",
+                              "use the agent with the scar-gym version and MCM size it was trained for")
         return env
 
     # -- inference -------------------------------------------------------------------------------
@@ -164,3 +208,13 @@ class PPOPolicy(RolloutSearchPolicy):
             latent = policy.mlp_extractor.forward_actor(feats)
             return policy.action_net(latent)[0].numpy().astype(np.float64)
 
+
+
+class AnySizePPOPolicy(PPOPolicy):
+    """``ppo-any``: :class:`PPOPolicy` whose default is the size- and layout-agnostic agent
+    (:data:`agents.ANY_SIZE_AGENT`, ``configs/train/window_any_size.yaml``): one network for every
+    MCM of up to 64 chiplets, and no SCAR run at inference (MCM-Reconfig windows, no SCAR anchor)."""
+
+    name = "ppo-any"
+    description = "size-agnostic MaskablePPO agent (any MCM up to 8x8, no SCAR run); 'ppo-any:PATH' = another"
+    default_agent = ANY_SIZE_AGENT

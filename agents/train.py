@@ -37,8 +37,8 @@ RESUME_MAY_CHANGE = RUNTIME_KEYS
 def reference_edp(scenario: Any, mcm_name: str, cache: dict[tuple, float] | None = None,
                   policy: str = "scar", cost_preset: str | None = None) -> float:
     """EDP of ``policy`` (SCAR by default) on ``scenario`` under ``cost_preset`` (the default preset
-    for ``None``), memoised in ``cache`` by (scenario id, cost preset)."""
-    key = (scenario.id, cost_preset)
+    for ``None``), memoised in ``cache`` by (scenario id, MCM, cost preset)."""
+    key = (scenario.id, mcm_name, cost_preset)
     if cache is not None and key in cache:
         return cache[key]
     from scar_gym.factory import make_evaluator
@@ -94,8 +94,9 @@ def make_callbacks(cfg: TrainConfig, run_dir: Path, eval_env, n_eval: int, mcm_n
             for sid, info in done:
                 if "edp_js" not in info or sid not in self.by_id:
                     continue
-                ratios[sid] = info["edp_js"] / reference_edp(self.by_id[sid], mcm_name, self.ref, cfg.eval.reference,
-                                                             cfg.env_kwargs.get("cost_preset"))
+                mcm = info.get("mcm", mcm_name)  # several MCMs (cfg.mcms): the episode's
+                ratios[f"{sid}@{mcm}" if cfg.mcms else sid] = info["edp_js"] / reference_edp(
+                    self.by_id[sid], mcm, self.ref, cfg.eval.reference, cfg.env_kwargs.get("cost_preset"))
             if not ratios:
                 return True
             geo = math.exp(sum(math.log(r) for r in ratios.values()) / len(ratios))
@@ -172,11 +173,18 @@ def build_model(cfg: TrainConfig, venv, run_dir: Path | None):
     act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[cfg.policy.activation]
     policy_kwargs: dict[str, Any] = {"net_arch": dict(pi=list(cfg.policy.net_arch), vf=list(cfg.policy.net_arch)),
                                      "activation_fn": act}
+    policy: Any = "MultiInputPolicy"
     if cfg.policy.extractor == "chiplet_attention":
         policy_kwargs["features_extractor_class"] = ChipletSetExtractor
         policy_kwargs["features_extractor_kwargs"] = dict(cfg.policy.extractor_kwargs)
+    elif cfg.policy.extractor == "nop_set":  # size- and layout-agnostic: a pointer head over candidate tokens
+        from agents.set_policy import NopSetExtractor, SetPointerPolicy
+
+        policy = SetPointerPolicy
+        policy_kwargs["features_extractor_class"] = NopSetExtractor
+        policy_kwargs["features_extractor_kwargs"] = dict(cfg.policy.extractor_kwargs)
     p = cfg.ppo
-    return MaskablePPO("MultiInputPolicy", venv, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
+    return MaskablePPO(policy, venv, n_steps=p.n_steps, batch_size=p.batch_size, n_epochs=p.n_epochs,
                        gamma=p.gamma, gae_lambda=p.gae_lambda, learning_rate=p.learning_rate, ent_coef=p.ent_coef,
                        vf_coef=p.vf_coef, clip_range=p.clip_range, max_grad_norm=p.max_grad_norm,
                        normalize_advantage=p.normalize_advantage, policy_kwargs=policy_kwargs, seed=cfg.seed,
@@ -335,7 +343,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
         _keep_final(run_dir)
     venv = make_vec(cfg, "train", monitor_dir=str(run_dir / "monitor"), append=resumed)
     eval_env = make_vec(cfg, "eval", monitor_dir=str(run_dir / "monitor"), append=resumed)
-    n_eval = len(_feeder(eval_env).scenarios)
+    n_eval = len(_feeder(eval_env).scenarios) * max(1, len(cfg.eval_mcms or cfg.mcms))
     mcm_name = str(cfg.env_kwargs.get("mcm", cfg.mcm))
     with ProgressBar(n_eval, f"{cfg.eval.reference} EDP of the validation scenarios", cfg.progress_bar,
                      unit="scenario") as setup:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from scar_gym import fileio
+from scar_gym.errors import ConfigError
 from scar_gym.stats import DEFAULT_REPS, TIE_TOLERANCE, summarize
 from scar_gym.textfmt import format_table
 
@@ -46,14 +47,14 @@ def policy_label(spec: str) -> str:
 
 def is_agent(spec: str) -> bool:
     """A learned policy: ``ppo``, ``ppo:PATH`` or a path to a model zip / run directory."""
-    from scar_gym.policies.registry import AGENT_POLICY
+    from scar_gym.policies.registry import AGENT_POLICIES
 
-    return spec.split(":", 1)[0] == AGENT_POLICY or spec.endswith(".zip") or fileio.is_dir(spec)
+    return spec.split(":", 1)[0] in AGENT_POLICIES or spec.endswith(".zip") or fileio.is_dir(spec)
 
 
 def takes_rollout_options(spec: str) -> bool:
     """A rollout-search policy (:mod:`scar_gym.envs.rollout_search`): an agent or ``window-ls``."""
-    return is_agent(spec) or spec.split(":", 1)[0] == "window-ls"
+    return is_agent(spec) or spec.split(":", 1)[0] in ("window-ls", "window-ls-any")
 
 
 def build_policy(spec: str, **kwargs: Any):
@@ -164,11 +165,14 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     from scar_gym.factory import make_cost_model
     from scar_gym.parallel import parallel_map, raise_failures
     from scar_gym.presets import load_mcm
-    from scar_gym.suites import suite_scenarios
+    from scar_gym.suites import suite_mcms, suite_scenarios
 
-    mcm_name = mcm or DEFAULT_MCM
-    hw = load_mcm(mcm_name)
     scens = list(scenarios) if scenarios is not None else suite_scenarios(suite, seed)
+    own = suite_mcms(suite, seed)  # large-RxC: every scenario has its own MCM
+    if own is not None and mcm is not None:
+        raise ConfigError("--mcm", f"suite {suite!r} runs every scenario on its own MCM", "drop --mcm")
+    mcm_names = list(own) if own is not None and len(own) == len(scens) else [mcm or DEFAULT_MCM] * len(scens)
+    hws = {name: load_mcm(name) for name in dict.fromkeys(mcm_names)}  # also checks --mcm before any run
     order = [reference] + [p for p in dict.fromkeys(policies) if p != reference]
 
     def options(p: str) -> dict[str, Any]:
@@ -181,16 +185,16 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     short = [policy_label(p) for p in order]
     # two agents in runs/a/s0 and runs/b/s0 would share a short label: those keep their full spec
     labels = {p: lab if short.count(lab) == 1 else p for p, lab in zip(order, short)}
-    pairs = [(sc, spec) for sc in scens for spec in order]
+    pairs = [(sc, m, spec) for sc, m in zip(scens, mcm_names) for spec in order]
     rows: list[Row] = []
     scar_edp: dict[str, float] = {}
 
     def emit(res: PairResult) -> None:
-        sc, spec = pairs[len(rows)]
+        sc, m, spec = pairs[len(rows)]
         if spec == reference:
             scar_edp[sc.id] = res.edp_js
         ratio = res.edp_js / scar_edp[sc.id] if scar_edp[sc.id] > 0 else float("nan")
-        row = Row(policy=labels[spec], scenario=sc.id, mcm=hw.name, latency_s=res.latency_s,
+        row = Row(policy=labels[spec], scenario=sc.id, mcm=hws[m].name, latency_s=res.latency_s,
                   energy_j=res.energy_j, edp_js=res.edp_js, edp_vs_scar=ratio, scheduler_s=res.scheduler_s,
                   num_evaluations=res.num_evaluations, meta=res.meta, schedule=res.schedule)
         rows.append(row)
@@ -199,10 +203,10 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
 
     if jobs == 1 and address is None:
         cost_model = make_cost_model(preset=cost_preset)
-        for sc, spec in pairs:
-            emit(_schedule_pair(built[spec], sc, hw, cost_model, seed))
+        for sc, m, spec in pairs:
+            emit(_schedule_pair(built[spec], sc, hws[m], cost_model, seed))
         return rows
-    tasks = [PairTask(spec, options(spec), sc, mcm_name, cost_preset, seed) for sc, spec in pairs]
+    tasks = [PairTask(spec, options(spec), sc, m, cost_preset, seed) for sc, m, spec in pairs]
     finished: dict[int, PairResult] = {}
 
     def arrived(o) -> None:  # rows are emitted in serial order as soon as their predecessors are in
@@ -244,6 +248,9 @@ def leaderboard(rows: Sequence[Row], reps: int = DEFAULT_REPS, seed: int = 0) ->
             "wins": sum(1 for x in ratios if x < 1 - TIE_TOLERANCE),
             "ties": sum(1 for x in ratios if abs(x - 1) <= TIE_TOLERANCE),
             "mean_scheduler_s": sum(r.scheduler_s for r in rs) / len(rs),
+            # of it, reference policies' runs inside the policy (SCAR's windows / anchor of the Window-v0
+            # agents, meta["reference_s"]): the learned scheduler's own time is the difference
+            "mean_reference_s": sum(float(r.meta.get("reference_s", 0.0)) for r in rs) / len(rs),
             "mean_evaluations": sum(r.num_evaluations for r in rs) / len(rs),
             "greedy_geomean_edp_vs_scar": geomean(greedy) if len(greedy) == len(rs) else None,
             **_intervals(ratios, reps, seed),
@@ -267,15 +274,17 @@ def _ci(pair: Sequence[float] | None) -> str:
 
 def format_leaderboard(board: Sequence[dict[str, Any]]) -> str:
     """The leaderboard as text; the 95% intervals (over the scenarios) follow the geometric mean and
-    the IQM (interquartile mean) of EDP/SCAR."""
+    the IQM (interquartile mean) of EDP/SCAR; "of it ref s" is the part of the scheduler time spent
+    in reference runs inside the policy (SCAR's windows of the Window-v0 agents)."""
     headers = ["rank", "policy", "n", "EDP/SCAR (geo)", "95% CI", "IQM", "IQM 95% CI", "greedy", "best", "worst",
-               "wins", "ties", "losses", "sched s", "evals"]
+               "wins", "ties", "losses", "sched s", "of it ref s", "evals"]
     rows = [[i + 1, d["policy"], d["scenarios"], f"{d['geomean_edp_vs_scar']:.3f}", _ci(d.get("geomean_ci95")),
              "-" if d.get("iqm_edp_vs_scar") is None else f"{d['iqm_edp_vs_scar']:.3f}", _ci(d.get("iqm_ci95")),
              "-" if d.get("greedy_geomean_edp_vs_scar") is None else f"{d['greedy_geomean_edp_vs_scar']:.3f}",
              f"{d['best']:.3f}", f"{d['worst']:.3f}", d["wins"], d["ties"], d.get("losses"),
-             f"{d['mean_scheduler_s']:.3f}", f"{d['mean_evaluations']:.0f}"] for i, d in enumerate(board)]
-    return format_table(headers, rows, align="rlrrrrrrrrrrrrr")
+             f"{d['mean_scheduler_s']:.3f}", f"{d.get('mean_reference_s', 0.0):.3f}", f"{d['mean_evaluations']:.0f}"]
+            for i, d in enumerate(board)]
+    return format_table(headers, rows, align="rlrrrrrrrrrrrrrr")
 
 
 def format_per_scenario(rows: Sequence[Row]) -> str:

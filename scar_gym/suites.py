@@ -13,6 +13,10 @@ spec                       scenarios
                            2-4 models) indices ``0 .. N-1``
 ``random``                 an endless stream of a :class:`~scar_gym.scenarios.RandomScenarioGenerator`
                            (environments only: an episode draws one)
+``large-RxC``              8 scenarios, each with its own MCM (:func:`large_suite`): the paper's sc4 .. sc7
+                           and 4 seeded random test scenarios of 4-12 models (seed ``TEST_SEED_BASE +
+                           seed``), alternately on ``het-cross-RxC`` and ``het-sides-RxC`` (``large-6x6``,
+                           ``large-8x8``; ``large-5x5`` for a size an agent was not trained on)
 ``sc4``, ``4``, a path     that one scenario (a built-in id or a scenario YAML file)
 a list                     those scenarios (ids, paths, :class:`~scar_gym.scenarios.Scenario` or
                            :class:`~scar_gym.scenarios.ModelSet` objects)
@@ -66,7 +70,15 @@ NAMED_SUITES: dict[str, tuple[str, ...]] = {
 #: Models per scenario of the ``random-N`` test suites.
 TEST_MIN_MODELS, TEST_MAX_MODELS = 2, 4
 #: What a suite spec may be, for error messages.
-SUITE_FORMS: tuple[str, ...] = (*NAMED_SUITES, "random-N", *SCENARIO_IDS, "<a scenario .yaml path>", "<a list of these>")
+SUITE_FORMS: tuple[str, ...] = (*NAMED_SUITES, "random-N", "large-RxC", *SCENARIO_IDS, "<a scenario .yaml path>",
+                                "<a list of these>")
+#: The ``large-RxC`` suites: paper scenarios, MCM families (alternated), random scenarios and their sizes.
+LARGE_PAPER: tuple[str, ...] = ("sc4", "sc5", "sc6", "sc7")
+LARGE_FAMILIES: tuple[str, ...] = ("het-cross", "het-sides")
+LARGE_RANDOM = 4
+LARGE_MIN_MODELS, LARGE_MAX_MODELS = 4, 12
+#: Grid sides of the ``large-RxC`` suites (het-cross needs 3; SCAR, the reference, schedules at most 8x8).
+LARGE_MIN_SIDE, LARGE_MAX_CHIPLETS = 3, 64
 
 
 # -- the seed split -------------------------------------------------------------------------------
@@ -154,6 +166,64 @@ def _random_n(spec: str, seed: int, field: str) -> list[Scenario]:
     return test_generator(seed).generate(int(n))
 
 
+def large_random_scenario(seed: int, i: int) -> ModelSet:
+    """Random test scenario ``i`` of the ``large-RxC`` suites: 4-12 zoo models of one domain drawn
+    **with replacement** (a domain has at most 8 distinct models; a repeated model is a copy named
+    ``<name>-2``, ``-3``, ...) with batches from :data:`~scar_gym.scenarios.DEFAULT_BATCH_CHOICES`,
+    from the stream ``[TEST_SEED_BASE + seed, i]`` and with the id ``large-<seed>-<i>``."""
+    import dataclasses
+
+    from scar_gym.scenarios import DEFAULT_BATCH_CHOICES, DOMAINS, domain_models
+    from scar_gym.workloads import resolve_model
+
+    rng = np.random.default_rng([TEST_SEED_BASE + seed, int(i)])
+    domain = DOMAINS[int(rng.integers(len(DOMAINS)))]
+    pool = domain_models()[domain]
+    k = int(rng.integers(LARGE_MIN_MODELS, LARGE_MAX_MODELS + 1))
+    picks = sorted(int(x) for x in rng.choice(len(pool), size=k, replace=True))
+    models, batches, seen = [], [], {}
+    for p in picks:
+        mid = pool[p]
+        choices = DEFAULT_BATCH_CHOICES.get(mid, DEFAULT_BATCH_CHOICES[domain])
+        batches.append(int(choices[int(rng.integers(len(choices)))]))
+        model = resolve_model(mid)
+        seen[mid] = seen.get(mid, 0) + 1
+        models.append(model if seen[mid] == 1 else dataclasses.replace(model, name=f"{model.name}-{seen[mid]}"))
+    return ModelSet(id=f"large-{seed}-{i}", models=tuple(models), batches=tuple(batches), domain=domain)
+
+
+def _large_size(spec: str, field: str) -> tuple[int, int] | None:
+    """(rows, cols) of a ``large-RxC`` spec, ``None`` for another spec."""
+    if not spec.startswith("large-"):
+        return None
+    size = spec[len("large-"):]
+    r, sep, c = size.partition("x")
+    if not (sep and r.isascii() and r.isdigit() and c.isascii() and c.isdigit()) or len(size) > 7:
+        raise ConfigError(field, f"bad large suite {spec!r}", "write large-RxC, e.g. large-6x6")
+    rows, cols = int(r), int(c)
+    if min(rows, cols) < LARGE_MIN_SIDE or rows * cols > LARGE_MAX_CHIPLETS:
+        raise ConfigError(field, f"{spec!r}: the large suites take {LARGE_MIN_SIDE}x{LARGE_MIN_SIDE} to "
+                          f"{LARGE_MAX_CHIPLETS} chiplets", "use e.g. large-5x5, large-6x6 or large-8x8")
+    return rows, cols
+
+
+def large_suite(rows: int, cols: int, seed: int = 0) -> list[tuple[Instance, str]]:
+    """The ``large-RxC`` suite: (scenario, MCM name) pairs, see the module docstring."""
+    mcms = [f"{f}-{rows}x{cols}" for f in LARGE_FAMILIES]
+    out: list[tuple[Instance, str]] = [(scenario(s), mcms[j % len(mcms)]) for j, s in enumerate(LARGE_PAPER)]
+    out += [(large_random_scenario(seed, i), mcms[i % len(mcms)]) for i in range(LARGE_RANDOM)]
+    return out
+
+
+def suite_mcms(spec: Any, seed: int = 0, field: str = "--suite") -> list[str] | None:
+    """Per scenario of the suite, the MCM it runs on, for the suites that fix their MCMs
+    (``large-RxC``); ``None`` for the others (they run on the caller's MCM)."""
+    size = _large_size(spec, field) if isinstance(spec, str) else None
+    if size is None:
+        return None
+    return [m for _, m in large_suite(*size, seed)]
+
+
 def suite_scenarios(spec: Any, seed: int = 0, field: str = "--suite") -> list[Instance]:
     """The scenarios of a finite suite spec (see the module docstring), in order.
 
@@ -164,6 +234,9 @@ def suite_scenarios(spec: Any, seed: int = 0, field: str = "--suite") -> list[In
             return [scenario(s) for s in NAMED_SUITES[spec]]
         if spec.startswith("random-"):
             return _random_n(spec, seed, field)
+        size = _large_size(spec, field)
+        if size is not None:
+            return [sc for sc, _ in large_suite(*size, seed)]
         try:
             return [scenario(spec)]
         except UnknownNameError:

@@ -446,6 +446,11 @@ case("agent-dir/evil-weights-eval-agent", "eval --suite sc8 --no-baselines --age
      "weights", "agent-code", new=True)
 case("agent-dir/shipped-agent-on-a-4x4-mcm", "schedule --scenario sc8 --mcm het-sides-4x4 --policy ppo", "agent",
      "everyday", new=True)
+case("agent-dir/any-size-agent-past-its-64-chiplets", "schedule --scenario sc1 --mcm het-sides-9x9 --policy ppo-any",
+     "agent", "everyday", new=True)
+case("suite/large-suite-with-an-mcm", "eval --suite large-3x3 --mcm het-sides-3x3 --no-baselines", "--mcm",
+     "everyday", new=True)
+case("suite/large-suite-past-8x8", "eval --suite large-9x9 --no-baselines", "--suite", "everyday", new=True)
 case("agent-dir/convert-without-trust", "convert-agent {f}/zipagent/evil_data.zip {d}/out", "--trust", "agent-code",
      new=True)
 case("agent-dir/convert-into-the-zip", "convert-agent {f}/zipagent/valid.zip {f}/zipagent/valid.zip --trust", "OUT",

@@ -17,10 +17,14 @@ TOY = ToyGenerator(n_models=(2, 3), n_layers=(3, 6)).pool(1, seed=5)[0]
 # per chiplet or candidate, for set encoders), and flatten=True gives the 1-D form.
 ALLOWED = ("unconventional shape",)
 
+#: The size-agnostic agents' env: NoP keys, SCAR-free windows, capped pools, padding to 16 chiplets.
+SETS = {"obs_mode": "sets", "windows": "reconfig", "anchor": False, "max_chiplets": 16, "reference": "standalone",
+        "pool_segment_cap": 4, "pool_paths_per_root": 2}
 CASES = [(env_id, scenario, kwargs, flatten)
          for env_id, scenario, kwargs in [("ScarGym/Schedule-v0", TOY, {}), ("ScarGym/Schedule-v0", "sc10", {}),
                                           ("ScarGym/Schedule-v0", TOY, {"invalid_action": "nearest"}),
-                                          ("ScarGym/Window-v0", TOY, {}), ("ScarGym/Window-v0", TOY, {"relocate": 8})]
+                                          ("ScarGym/Window-v0", TOY, {}), ("ScarGym/Window-v0", TOY, {"relocate": 8}),
+                                          ("ScarGym/Window-v0", TOY, SETS)]
          for flatten in (False, True)]
 
 

@@ -47,6 +47,9 @@ def test_an_unknown_option_is_one_error_naming_it(env_id, key, hint):
     (WindowConfig, {"windows": "reconfig"}, "anchor"),
     (WindowConfig, {"windows": "sometimes", "anchor": False}, "windows"),
     (WindowConfig, {"relocate": True}, "relocate"),
+    (WindowConfig, {"obs_mode": "graph"}, "obs_mode"),
+    (WindowConfig, {"pool_segment_cap": 0}, "pool_segment_cap"),
+    (WindowConfig, {"pool_paths_per_root": 1.5}, "pool_paths_per_root"),
 ])
 def test_bad_values_name_the_field(cls, options, field):
     with pytest.raises(ConfigError) as e:

@@ -62,10 +62,11 @@ def test_library_lists_and_runs_every_policy_without_agents():
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout.splitlines()[-1])
     assert not r["agents_imported"]
-    assert set(registry.POLICIES) | {"window-ls"} <= set(r["listed"]) and r["list_code"] == 0
-    assert set(r["edp"]) == set(registry.POLICIES) | {"window-ls"} and all(v > 0 for v in r["edp"].values())
+    env_policies = {"window-ls", "window-ls-any"}  # the library's own, registered through the entry point
+    assert set(registry.POLICIES) | env_policies <= set(r["listed"]) and r["list_code"] == 0
+    assert set(r["edp"]) == set(registry.POLICIES) | env_policies and all(v > 0 for v in r["edp"].values())
     # the agent's entry point is still in the installed metadata: listed as unavailable, refused by name
-    assert r["listed"]["ppo"].startswith("unavailable:")
+    assert r["listed"]["ppo"].startswith("unavailable:") and r["listed"]["ppo-any"].startswith("unavailable:")
     assert "policy 'ppo' (agents.policy:PPOPolicy" in r["ppo_error"] and "No module named 'agents" in r["ppo_error"]
     help_text = " ".join(r["help"].split())  # argparse wraps the list of unavailable commands
     assert all(f"{c} (needs agents" in help_text for c in ("convert-agent", "sweep", "train"))
@@ -77,6 +78,8 @@ def test_ppo_is_found_through_the_entry_point():
     eps = {ep.name: ep.value for ep in metadata.entry_points(group=registry.ENTRY_POINT_GROUP)}
     assert eps["ppo"] == "agents.policy:PPOPolicy"
     assert eps["window-ls"] == "scar_gym.envs.rollout_search:WindowSearchPolicy"
+    assert eps["ppo-any"] == "agents.policy:AnySizePPOPolicy"
+    assert eps["window-ls-any"] == "scar_gym.envs.rollout_search:AnySizeWindowSearchPolicy"
     assert not {"ppo", "window-ls"} & set(registry.POLICIES)  # scar_gym.policies names neither
     assert registry.policy_class("ppo") is PPOPolicy
     assert dict(registry.list_policies())["ppo"] == PPOPolicy.description

@@ -6,8 +6,9 @@ suite, its 95% bootstrap interval over the scenarios, the interquartile mean and
 writes per-(policy, scenario) rows to ``--csv`` / ``--json``. Suites and the seed split are those of
 :mod:`scar_gym.suites`: ``paper`` = sc1..sc10, ``datacenter``, ``arvr``, a scenario id or YAML file,
 ``random-N`` = N test scenarios from generator seed 20000 + ``--seed``, never used in training or
-model selection; all on het-sides-3x3 (or ``--mcm``). Deterministic given ``--seed`` (except the
-wall times).
+model selection; all on het-sides-3x3 (or ``--mcm``). ``large-RxC`` (``large-6x6``, ``large-8x8``,
+...) = sc4..sc7 and 4 random test scenarios of 4-12 models, alternately on het-cross-RxC and
+het-sides-RxC. Deterministic given ``--seed`` (except the wall times).
 ``--jobs N`` spreads the (policy, scenario) runs over N processes, ``--address`` (or ``RAY_ADDRESS``)
 over a Ray cluster; the rows are the serial run's, in the same order.
 """
@@ -30,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", action="append", default=[], metavar="NAME",
                    help="registry policy name, or ppo / ppo:PATH (repeatable)")
     p.add_argument("--suite", default="paper",
-                   help="paper | datacenter | arvr | random-N | a scenario id or YAML file (default paper)")
+                   help="paper | datacenter | arvr | random-N | large-RxC (e.g. large-6x6: its own MCMs) | a scenario "
+                        "id or YAML file (default paper)")
     p.add_argument("--seed", type=seed, default=0, help="suite and policy seed (default 0)")
     p.add_argument("--mcm", default=None, help="MCM for every scenario (default het-sides-3x3)")
     p.add_argument("--no-baselines", action="store_true", help="run only SCAR and the named policies")
@@ -84,7 +86,10 @@ def eval_cmd(args: argparse.Namespace) -> int:
         rows = run_benchmark(policies, suite=args.suite, seed=args.seed, mcm=args.mcm, scenarios=scenarios,
                              progress=progress, rollout_kwargs=rollout_kwargs, cost_preset=args.cost_preset,
                              trust=args.trust, jobs=args.jobs, address=ray_address(args.address))
-    mcm = args.mcm or DEFAULT_MCM
+    from scar_gym.suites import suite_mcms
+
+    own = suite_mcms(args.suite, args.seed)
+    mcm = args.mcm or (", ".join(dict.fromkeys(own)) if own else DEFAULT_MCM)
     preset = get_cost_preset(args.cost_preset).name
     print(f"suite {args.suite} (seed {args.seed}) on {mcm}, cost preset {preset}: "
           "EDP relative to SCAR, geometric mean (lower is better); IQM = interquartile mean; 95% CI = percentile "

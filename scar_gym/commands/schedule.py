@@ -148,6 +148,9 @@ def schedule_cmd(args: argparse.Namespace) -> int:
         m = schedule.meta
         print(f"greedy_edp_js {m['greedy_edp_js']:.6g}  (greedy rollout alone; best of {m['rollouts']} rollouts "
               f"({m['improve']}) is rollout {m['best_rollout']})")
+        if "reference_s" in m:
+            print(f"reference_s  {m['reference_s']:.3f}  (of scheduler_s, reference runs inside the policy: SCAR's "
+                  f"windows and anchor; the policy's own time is {schedule.meta['scheduler_s'] - m['reference_s']:.3f} s)")
     if args.json:
         save_schedule_json(args.json, schedule, sc.to_dict(), ev.mcm.to_dict(), result=r.to_dict(),
                            cost_model=ev.cost_model.describe(), context=ev.context(sc.to_dict()),

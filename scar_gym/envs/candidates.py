@@ -92,11 +92,19 @@ class CandidatePools:
         per_signature: candidates kept per (cut set, path signature).
         limit_per_root: DFS paths per root on large MCMs (:func:`~scar_gym.policies.scar.steps.is_large`).
         max_segments: cap on the segment counts of the fallbacks on large MCMs.
+        segment_cap: a hard cap on the segments of every candidate, on any MCM (``None``: none, the
+            default). Without it a model that PROV gives ``N_i`` chiplets is offered pipelines of up
+            to ``N_i`` segments, and on a 6x6 or 8x8 MCM the DFS for paths of 30+ chiplets costs
+            seconds per length; the scalable agents' env (``pool_segment_cap``) caps them, e.g. at 12.
+        paths_per_root: DFS paths per root on every MCM, small ones included (``None``: the default,
+            ``limit_per_root`` on large MCMs only). A 4x4 MCM has up to ~1,200 path signatures per
+            length, each evaluated once per cut set; 2 per root keeps every root and a pool in the
+            hundreds (the scalable agents' env: ``pool_paths_per_root``).
     """
 
     def __init__(self, data: ScenarioData, objective: str = "edp", k: int = 3, seg_limit: int = 2000,
                  seg_radius: int = 2, max_probes: int = 24, per_signature: int = 2, limit_per_root: int = 2,
-                 max_segments: int | None = 12):
+                 max_segments: int | None = 12, segment_cap: int | None = None, paths_per_root: int | None = None):
         self.data = data
         self.ev = data.evaluator
         self.mcm = data.mcm
@@ -104,8 +112,9 @@ class CandidatePools:
         self.steps = WindowSteps(self.ev, objective, k, seg_limit, seg_radius, max_probes)
         self.per_signature = per_signature
         large = is_large(self.mcm)
-        self.limit_per_root = limit_per_root if large else None
+        self.limit_per_root = paths_per_root if paths_per_root is not None else (limit_per_root if large else None)
         self.max_segments = max_segments if large else None
+        self.segment_cap = segment_cap
         self._paths: dict[int, list[tuple[int, ...]]] = {}
         self._pools: dict[tuple, list[WindowCandidate]] = {}
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
@@ -158,6 +167,8 @@ class CandidatePools:
         n_max = max(1, min(hi - lo, C - (len(window) - 1)))
         if self.max_segments is not None:
             n_max = min(n_max, max(n_i, self.max_segments))
+        if self.segment_cap is not None:
+            n_max = min(n_max, self.segment_cap)
         choice = self.steps.seg(m, lo, hi, n_max, n_i, np.diff(self.data.exp_lat_cum[m][lo:hi + 1]))
         return list(dict.fromkeys([*(c.cuts for c in choice.top), *choice.fallback_cuts(), ()]))
 

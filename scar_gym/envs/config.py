@@ -31,6 +31,9 @@ INVALID_ACTION_MODES = ("penalize", "raise", "nearest")
 RENDER_MODES = ("ansi", "rgb_array")
 #: Window-v0's named window modes (besides explicit windows).
 WINDOW_MODES = ("scar", "reconfig")
+#: Window-v0's observation modes: ``slots`` (v0's) and ``sets`` (adds the NoP adjacency and the
+#: candidates' chiplet-class mix for size- and layout-agnostic networks; see the env docstring).
+OBS_MODES = ("slots", "sets")
 
 C = TypeVar("C", bound="EnvConfig")
 
@@ -164,6 +167,9 @@ class WindowConfig(EnvConfig):
     per_signature: int = 2
     relocate: int = 0
     bank: str | None = None
+    pool_segment_cap: int | None = None
+    pool_paths_per_root: int | None = None
+    obs_mode: str = "slots"
 
     env_id = "ScarGym/Window-v0"
 
@@ -178,6 +184,13 @@ class WindowConfig(EnvConfig):
         if self.bank is not None and (not isinstance(self.bank, str) or not self.bank):
             raise ConfigError("bank", f"expected the path of a scenario bank, got {self.bank!r}",
                               "write bank: DIR (built with scar-gym bank build) or leave it out")
+        _int(self.pool_segment_cap, "pool_segment_cap", 1, "use None (no cap) or e.g. 12", none_ok=True)
+        _int(self.pool_paths_per_root, "pool_paths_per_root", 1, "use None (the default) or e.g. 2", none_ok=True)
+        if self.obs_mode not in OBS_MODES:
+            raise ConfigError("obs_mode", f"unknown mode {self.obs_mode!r}", f"use one of {', '.join(OBS_MODES)}")
+        if self.bank is not None and (self.pool_segment_cap is not None or self.pool_paths_per_root is not None):
+            raise ConfigError("bank", "a bank stores pools built without pool_segment_cap / pool_paths_per_root",
+                              "drop bank, or leave the pool caps at None")
         if isinstance(self.windows, str) and self.windows not in WINDOW_MODES:
             raise ConfigError("windows", f"unknown mode {self.windows!r}", f"use {', '.join(WINDOW_MODES)} or a list")
 

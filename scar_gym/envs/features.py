@@ -210,3 +210,12 @@ def hops_features(mcm: MCM, c_max: int) -> np.ndarray:
     n = mcm.num_chiplets
     out[:n, :n] = h / max(1.0, float(h.max()))
     return out
+
+
+def adjacency_features(mcm: MCM, c_max: int) -> np.ndarray:
+    """(C_max, C_max) float32: 1 where two chiplets share a NoP link (mesh or triangular), 0 elsewhere
+    and for padding."""
+    out = np.zeros((c_max, c_max), dtype=np.float32)
+    for c in range(mcm.num_chiplets):
+        out[c, list(mcm.neighbors(c))] = 1.0
+    return out

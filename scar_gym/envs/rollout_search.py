@@ -46,6 +46,8 @@ from scar_gym.schedule import Schedule
 IMPROVE_MODES = ("local", "sample")
 #: Rollouts per schedule at most (each is a full episode; past this a schedule takes hours).
 MAX_SAMPLES = 10_000
+#: Window sets a rollout search tries at most (``window_sets``).
+MAX_WINDOW_SETS = 16
 #: Reward of the env at inference: needs no reference policy, so no extra SCAR/Standalone run.
 INFERENCE_REWARD = "edp"
 
@@ -57,6 +59,7 @@ class _Rollout:
     probs: list[np.ndarray | None]  # masked action probabilities where the policy decided; None where replayed
     anchors: list[int | None]  # the env's slot of SCAR's own choice at each decision (Window-v0), if offered
     score: float = float("inf")
+    options: dict[str, Any] | None = None  # the reset options it ran under (its windows)
 
 
 @dataclass
@@ -79,16 +82,49 @@ class RolloutSearchPolicy(Policy):
         improve: ``"local"`` or ``"sample"`` (see the module docstring).
     """
 
-    def __init__(self, samples: int = 8, improve: str = "local"):
+    def __init__(self, samples: int = 8, improve: str = "local", window_sets: int = 1):
         if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
             raise ConfigError("samples", f"expected an integer 1 .. {MAX_SAMPLES}, got {samples!r}", "use e.g. 8")
         if improve not in IMPROVE_MODES:
             raise ConfigError("improve", f"unknown mode {improve!r}", f"use one of {', '.join(IMPROVE_MODES)}")
+        if (not isinstance(window_sets, int) or isinstance(window_sets, bool)
+                or not 1 <= window_sets <= MAX_WINDOW_SETS):
+            raise ConfigError("window_sets", f"expected an integer 1 .. {MAX_WINDOW_SETS}, got {window_sets!r}",
+                              "use 1 (the env's windows) or e.g. 3 (SCAR's boundary sets)")
         self.samples = samples
         self.improve = improve
+        self.window_sets = window_sets
 
     def params(self) -> dict[str, Any]:
-        return {"samples": self.samples, "improve": self.improve}
+        return {"samples": self.samples, "improve": self.improve, "window_sets": self.window_sets}
+
+    def window_options(self, env, evaluator: Evaluator) -> list[dict[str, Any] | None]:
+        """Reset options of the greedy rollouts: ``[None]`` (the env's own windows), or with
+        ``window_sets > 1`` on an env with ``windows="reconfig"`` the windows of the boundary sets SCAR
+        considers (:func:`~scar_gym.policies.scar.policy.jittered_boundaries`: the periodic set, then
+        ``window_sets - 1`` jittered ones from ``default_rng(0)``, as ``ScarPolicy`` draws them for
+        seed 0), packed by first fit -- SCAR's candidate windows without SCAR's search."""
+        if self.window_sets == 1 or getattr(getattr(env, "config", None), "windows", None) != "reconfig":
+            return [None]
+        from scar_gym.policies.scar.policy import jittered_boundaries
+        from scar_gym.policies.windows import expected_layer_costs, first_fit_windows, periodic_boundaries
+
+        lat, _ = expected_layer_costs(env.evaluator)
+        horizon = max(float(np.sum(x)) for x in lat)
+        n_splits = env.config.n_splits
+        sets = [periodic_boundaries(horizon, n_splits)]
+        rng = np.random.default_rng(0)
+        while n_splits and len(sets) < self.window_sets:
+            sets.append(jittered_boundaries(horizon, n_splits, rng))
+        out: list[dict[str, Any] | None] = [None]  # the env's own windows (the periodic set) first
+        seen = {tuple(map(tuple, (sorted(w.items()) for w in first_fit_windows(lat, sets[0]).windows)))}
+        for b in sets[1:]:
+            tw = first_fit_windows(lat, b)
+            key = tuple(map(tuple, (sorted(w.items()) for w in tw.windows)))
+            if key not in seen:
+                seen.add(key)
+                out.append({"windows": tw})
+        return out
 
     def make_env(self, evaluator: Evaluator):
         """An unwrapped env over the evaluator's models, batches, MCM and cost tables."""
@@ -112,12 +148,13 @@ class RolloutSearchPolicy(Policy):
         return gym.make(env_id, scenario=inst, disable_env_checker=True, **kw).unwrapped
 
     def _rollout(self, env, prefix: Sequence[int] = (), rng: np.random.Generator | None = None,
-                 parent: _Rollout | None = None) -> _Rollout:
+                 parent: _Rollout | None = None, options: dict[str, Any] | None = None) -> _Rollout:
         """Replay ``prefix``, then follow the policy: argmax, or a sample when ``rng`` is given.
 
         Records each decision's masked probabilities. The prefix's states are those of ``parent``
-        (which made the same decisions before them), so their probabilities are copied, not recomputed."""
-        obs, _ = env.reset(seed=0)
+        (which made the same decisions before them), so their probabilities are copied, not recomputed.
+        ``options``: the env's reset options (other windows, :meth:`window_options`)."""
+        obs, _ = env.reset(seed=0, options=options)
         actions: list[int] = []
         probs: list[np.ndarray | None] = []
         anchors: list[int | None] = []
@@ -137,7 +174,7 @@ class RolloutSearchPolicy(Policy):
             anchors.append(getattr(env, "anchor_slot", None))
             obs, _, terminated, truncated, _ = env.step(action)
             done = terminated or truncated
-        return _Rollout(env.schedule, actions, probs, anchors)
+        return _Rollout(env.schedule, actions, probs, anchors, options=options)
 
     def _neighbours(self, base: _Rollout, tried: set[tuple[int, ...]]) -> list[tuple[float, tuple[int, ...]]]:
         """Prefixes that change one decision of ``base``: first the decisions that left SCAR's own
@@ -169,17 +206,26 @@ class RolloutSearchPolicy(Policy):
         greedy_result = evaluator.evaluate(greedy.schedule, check=True)
         greedy.score = greedy_result.objective(evaluator.objective)
         trace = [[used(), greedy.score]]
+        n_rollouts, best_k = 1, 0
+        for options in self.window_options(env, evaluator)[1:]:  # greedy rollouts on other windows
+            if n_rollouts >= self.samples:
+                break
+            r = self._rollout(env, options=options)
+            n_rollouts += 1
+            r.score = evaluator.score(r.schedule, check=True)
+            if r.score < best.score:
+                best, best_k = r, n_rollouts - 1
+            trace.append([used(), best.score])
         rng = np.random.default_rng(0 if seed is None else seed)
         tried: set[tuple[int, ...]] = set()
         queue = self._neighbours(best, tried) if self.improve == "local" else []
-        n_rollouts, best_k = 1, 0
         while n_rollouts < self.samples:
             if self.improve == "sample":
-                r = self._rollout(env, rng=rng)
+                r = self._rollout(env, rng=rng, options=best.options)
             elif queue:  # "local": first-improvement descent over one-decision changes, ranked by the policy
                 _, prefix = queue.pop(0)
                 tried.add(prefix)
-                r = self._rollout(env, prefix, parent=best)
+                r = self._rollout(env, prefix, parent=best, options=best.options)
             else:
                 break
             n_rollouts += 1
@@ -201,6 +247,7 @@ class RolloutSearchPolicy(Policy):
         res = self.search(env, evaluator, seed)
         greedy_res = res.greedy_result
         t3 = time.perf_counter()
+        reference_s = float(sum(env.scenario_data.reference_s.values()))  # SCAR's run for windows / anchors
         env.close()
         meta = {
             "policy": self.name, **self.params(), "seed": seed,
@@ -214,6 +261,10 @@ class RolloutSearchPolicy(Policy):
             "runtime_s": time.perf_counter() - t0,
             "setup_s": t2 - t1,  # the env's context: cost tables, (Window-v0) SCAR windows and candidates
             "rollouts_s": t3 - t2,  # the policy's own work: all rollouts and their scoring
+            # of setup_s, the reference policies' runs (SCAR, for windows="scar" / the anchor); 0 when
+            # the env needs none (windows="reconfig", anchor=False: the size-agnostic agents)
+            "reference_s": reference_s,
+            "own_s": time.perf_counter() - t0 - reference_s,
         }
         return Schedule(res.best.schedule.windows, meta)
 
@@ -249,3 +300,22 @@ class WindowSearchPolicy(RolloutSearchPolicy):
     def _logits(self, obs: Any) -> np.ndarray:
         # each slot e times less likely than the one before it: the env's own order, nothing learned
         return -np.arange(self.k_max, dtype=np.float64)
+
+
+class AnySizeWindowSearchPolicy(WindowSearchPolicy):
+    """``window-ls-any``: the same search without SCAR, in the env of the size-agnostic agents
+    (``ppo-any``: MCM-Reconfig windows, no SCAR anchor, capped pools, greedy rollouts on SCAR's
+    candidate boundary sets): ``ppo-any``'s ablation, the slot order (each model's own objective)
+    as the prior instead of the network."""
+
+    name = "window-ls-any"
+    description = "ppo-any's search with no learned prior (no SCAR run: MCM-Reconfig windows, no anchor)"
+
+    def __init__(self, samples: int = 8, improve: str = "local", relocate: int = 24, k_max: int = 16,
+                 window_sets: int = 3):
+        super().__init__(samples, improve, relocate, k_max)
+        self.window_sets = RolloutSearchPolicy(samples, improve, window_sets).window_sets  # validated there
+
+    def make_env(self, evaluator: Evaluator):
+        return self.env_for(evaluator, "ScarGym/Window-v0", relocate=self.relocate, k_max=self.k_max,
+                            windows="reconfig", anchor=False, pool_segment_cap=12, pool_paths_per_root=2)

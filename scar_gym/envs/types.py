@@ -15,6 +15,7 @@ only picks them from :class:`ContextCache` and starts a new episode state.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,9 @@ class ScenarioData:
     est_en_layer: list[list[float]] = field(default_factory=list)
     cum_weight_bytes: list[list[float]] = field(default_factory=list)
     references: dict[str, tuple[Schedule, ScheduleResult]] = field(default_factory=dict)
+    #: Wall time (s) of computing each entry of ``references`` (a reference policy's run is not the
+    #: work of an agent that uses it: the agents report it apart from their own time).
+    reference_s: dict[str, float] = field(default_factory=dict)
     plans: dict[Any, "WindowPlan"] = field(default_factory=dict)
     #: Free-form caches of the environments (e.g. Window-v0's candidate pools), keyed by their owner.
     extras: dict[Any, Any] = field(default_factory=dict)
@@ -96,9 +100,11 @@ class ScenarioData:
         """A policy's schedule of this instance and its result (computed once, seed 0)."""
         hit = self.references.get(policy)
         if hit is None:
+            t0 = time.perf_counter()
             sched: Schedule = make_policy(policy).schedule(self.evaluator, seed=0)
             hit = (sched, self.evaluator.evaluate(sched))
             self.references[policy] = hit
+            self.reference_s[policy] = time.perf_counter() - t0
         return hit
 
     def reference(self, policy: str) -> ScheduleResult:

@@ -58,7 +58,11 @@ class WindowEnv(ScarEnvBase):
     ``(C_max, 9)`` (:data:`~scar_gym.envs.features.WINDOW_CHIPLET_COLUMNS`: dataflow, position, free,
     load); ``global`` ``(24,)`` (:data:`~scar_gym.envs.features.WINDOW_GLOBAL_COLUMNS`: progress,
     partial latency/energy, the current model's expected cost, future windows' share, op mix).
-    ``flatten=True`` gives the flattened ``Box``.
+    ``flatten=True`` gives the flattened ``Box``. With ``obs_mode="sets"`` two more keys carry the
+    NoP graph: ``nop_adjacency`` ``(C_max, C_max)`` (1 for a link, mesh or triangular) and
+    ``nop_hops`` ``(C_max, C_max)`` (routed hops / max hops), so that a network can treat chiplets and
+    candidates as sets over a graph (``agents/set_policy.py``: one network for every MCM of up to
+    ``max_chiplets`` chiplets; padding rows and empty slots are all zero).
 
     ## Rewards
 
@@ -68,8 +72,9 @@ class WindowEnv(ScarEnvBase):
 
     ## Starting State
 
-    The first model of the first window, nothing placed. First use of a scenario runs SCAR once and
-    builds the candidate pools (cached per scenario and MCM).
+    The first model of the first window, nothing placed. First use of a scenario runs SCAR once (only
+    for ``windows="scar"``, the anchor or a ``"scar"`` reward reference) and builds the candidate pools
+    (cached per scenario and MCM).
 
     ## Episode End
 
@@ -92,6 +97,12 @@ class WindowEnv(ScarEnvBase):
     * ``bank``: a scenario bank directory (:mod:`scar_gym.envs.bank`, ``scar-gym bank build``): the
       first reset of a scenario in it reads SCAR's schedule and the candidate pools from disk
       instead of computing them (same results; other scenarios are computed as usual).
+    * ``obs_mode``: ``"slots"`` (default) or ``"sets"`` (adds the NoP keys above).
+    * ``pool_segment_cap``, ``pool_paths_per_root``: a hard cap on the candidates' segments and the DFS
+      paths per root chiplet on every MCM (``None``: the defaults of
+      :class:`~scar_gym.envs.candidates.CandidatePools`). With ``windows="reconfig"`` and
+      ``anchor=False`` the env runs no SCAR at all: the size-agnostic agents use 12 and 2, which keeps
+      a 6x6 / 8x8 episode under a second.
     * ``relocate``: up to this many **relocations** per decision (0 = off, the default of v0): pool
       candidates blocked by chiplets taken earlier in the window, moved onto free chiplets of the
       same class (:meth:`~scar_gym.envs.candidates.CandidatePools.relocated`). They compete for the
@@ -100,7 +111,8 @@ class WindowEnv(ScarEnvBase):
     ## Version History
 
     * v0: initial version. Later, with valid actions unchanged: ``invalid_action="nearest"``,
-      ``max_invalid`` 1000 -> 100, ``max_episode_steps`` registered.
+      ``max_invalid`` 1000 -> 100, ``max_episode_steps`` registered; ``obs_mode``,
+      ``pool_segment_cap``, ``pool_paths_per_root`` (defaults leave v0's episodes unchanged).
     """
 
     def __init__(self, scenario: Any = "sc4", mcm: str | MCM = "het-sides-3x3", *,
@@ -109,13 +121,22 @@ class WindowEnv(ScarEnvBase):
         cfg = self.config
         k_max, c_max = cfg.k_max, self.c_max
         self.pool_kwargs = {"k": cfg.k, "per_signature": cfg.per_signature}
+        if cfg.pool_segment_cap is not None:
+            self.pool_kwargs["segment_cap"] = cfg.pool_segment_cap
+        if cfg.pool_paths_per_root is not None:
+            self.pool_kwargs["paths_per_root"] = cfg.pool_paths_per_root
         self.action_space = spaces.Discrete(k_max)
+        self._nop: dict[str, np.ndarray] = {}
+        if cfg.obs_mode == "sets":
+            self._nop = {"nop_adjacency": F.adjacency_features(self.mcm, c_max),
+                         "nop_hops": F.hops_features(self.mcm, c_max)}
         self.dict_space = spaces.Dict({
             "action_mask": spaces.MultiBinary(k_max),
             "candidate_chiplets": spaces.Box(0.0, 1.0, (k_max, c_max), np.float32),
             "candidates": spaces.Box(0.0, 1.0, (k_max, len(F.CANDIDATE_COLUMNS)), np.float32),
             "chiplets": spaces.Box(0.0, 1.0, (c_max, len(F.WINDOW_CHIPLET_COLUMNS)), np.float32),
             "global": spaces.Box(0.0, 1.0, (len(F.WINDOW_GLOBAL_COLUMNS),), np.float32),
+            **{key: spaces.Box(0.0, 1.0, (c_max, c_max), np.float32) for key in self._nop},
         })
         self.observation_space = spaces.flatten_space(self.dict_space) if cfg.flatten else self.dict_space
         self._ch_static = F.chiplet_static_features(self.mcm, c_max)
@@ -370,6 +391,7 @@ class WindowEnv(ScarEnvBase):
             "candidates": cand,
             "chiplets": np.concatenate((self._ch_static, dyn), axis=1),
             "global": F.vector(F.WINDOW_GLOBAL_COLUMNS, glob),
+            **{k: v.copy() for k, v in self._nop.items()},  # fresh arrays: callers may keep or modify them
         }
         if self.config.flatten:
             return np.concatenate([obs[k].ravel() for k in sorted(obs)], dtype=np.float32)

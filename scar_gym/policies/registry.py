@@ -32,6 +32,8 @@ ENTRY_POINT_GROUP = "scar_gym.policies"
 #: The policy that loads trained agents (``ppo`` = the shipped one, ``ppo:PATH`` another); provided
 #: by ``agents/`` through the entry point. The CLI's ``--agent PATH`` is ``--policy ppo:PATH``.
 AGENT_POLICY = "ppo"
+#: Every policy name that loads a trained agent (``ppo-any``: the shipped size-agnostic agent).
+AGENT_POLICIES = (AGENT_POLICY, "ppo-any")
 
 #: The library's policies: name -> ("module:Class", one-line description); filled at the end of this module.
 POLICIES: dict[str, tuple[str, str]] = {}

@@ -1,0 +1,164 @@
+#!/usr/bin/env python
+"""Learned schedulers against SCAR across MCM sizes (issue 15): EDP / SCAR and scheduler time.
+
+For every suite (default: ``paper`` on het-sides-3x3, ``large-5x5``, ``large-6x6``, ``large-8x8``;
+the ``large-RxC`` suites put each scenario on its own MCM, see :mod:`scar_gym.suites`) and every
+(scenario, MCM) case: SCAR (default settings, the reference) and each ``--policy`` on a fresh
+evaluator, after an untimed Standalone run that builds the shared cost tables. Per policy and suite:
+the geometric mean of EDP / EDP_SCAR, the mean wall and process-CPU seconds of ``policy.schedule``
+(model loading excluded) and their ratio to SCAR's in the same run; for the rollout-search
+policies also the part spent in reference runs inside them (``meta["reference_s"]``: SCAR's windows
+and anchor of Window-v0 agents; 0 for ``ppo-any``). With several agents of one family (seeds),
+``--group`` prints their mean and range.
+
+    .venv/bin/python scripts/bench_scaling_agents.py --policy ppo-any --suite large-6x6
+    .venv/bin/python scripts/bench_scaling_agents.py --policy ppo-any:runs/any_size_s0 \\
+        --policy ppo-any:runs/any_size_s1 --group ppo-any --csv out.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scar_gym.errors import ConfigError  # noqa: E402
+from scar_gym.benchmark import build_policy, geomean, policy_label, takes_rollout_options  # noqa: E402
+from scar_gym.factory import make_cost_model, make_evaluator  # noqa: E402
+from scar_gym.policies.registry import make_policy  # noqa: E402
+from scar_gym.presets import load_mcm  # noqa: E402
+from scar_gym.suites import suite_mcms, suite_scenarios  # noqa: E402
+
+DEFAULT_SUITES = ("paper", "large-5x5", "large-6x6", "large-8x8")
+COLUMNS = ("suite", "policy", "scenario", "mcm", "edp_js", "edp_vs_scar", "wall_s", "cpu_s", "reference_s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--policy", action="append", default=None, help="default: ppo-any (repeatable)")
+    ap.add_argument("--suite", action="append", default=None, help=f"default: {', '.join(DEFAULT_SUITES)}")
+    ap.add_argument("--mcm", default="het-sides-3x3", help="MCM of the suites that do not fix their own")
+    ap.add_argument("--samples", type=int, default=8, help="rollouts of the rollout-search policies (default 8)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--group", action="append", default=[], metavar="PREFIX",
+                    help="also summarise every policy whose spec starts with PREFIX (e.g. several seeds)")
+    ap.add_argument("--scar-from", default=None, metavar="CSV",
+                    help="reuse SCAR's rows of an earlier --csv (same suites and seed) instead of running SCAR again "
+                         "(its times are then those of that run)")
+    ap.add_argument("--csv", default=None, help="one row per (suite, policy, scenario)")
+    ap.add_argument("--json", default=None, help="the summary table")
+    a = ap.parse_args(argv)
+    specs = a.policy or ["ppo-any"]
+    policies = {"scar": make_policy("scar")}
+    for spec in specs:
+        policies[spec] = build_policy(spec, **({"samples": a.samples} if takes_rollout_options(spec) else {}))
+    warm = make_policy("standalone")
+    cm = make_cost_model()
+    rows: list[dict] = []
+    scar_rows: dict[tuple, dict] = {}
+    if a.scar_from:
+        with open(a.scar_from, newline="") as f:
+            for r in csv.DictReader(f):
+                if r["policy"] == "scar":
+                    scar_rows[(r["suite"], r["scenario"], r["mcm"])] = {
+                        **r, **{k: float(r[k]) for k in ("edp_js", "edp_vs_scar", "wall_s", "cpu_s", "reference_s")}}
+    for suite in a.suite or DEFAULT_SUITES:
+        scens = suite_scenarios(suite, a.seed)
+        mcms = suite_mcms(suite, a.seed) or [a.mcm] * len(scens)
+        for sc, mcm_name in zip(scens, mcms):
+            hw = load_mcm(mcm_name)
+            warm.schedule(make_evaluator(sc, hw, cost_model=cm), seed=a.seed)
+            scar_edp = None
+            for spec, pol in policies.items():
+                known = scar_rows.get((suite, sc.id, mcm_name)) if spec == "scar" else None
+                if known is not None:
+                    scar_edp = known["edp_js"]
+                    rows.append(known)
+                    continue
+                ev = make_evaluator(sc, hw, cost_model=cm)
+                w0, c0 = time.perf_counter(), time.process_time()
+                try:
+                    sched = pol.schedule(ev, seed=a.seed)
+                except ConfigError as e:  # an agent that cannot run on this MCM: its one-line error
+                    print(f"{suite:10s} {sc.id:10s} {mcm_name:14s} {policy_label(spec):28s} skipped: {e}", flush=True)
+                    continue
+                wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+                edp = ev.evaluate(sched).edp_js
+                scar_edp = edp if spec == "scar" else scar_edp
+                row = {"suite": suite, "policy": spec, "scenario": sc.id, "mcm": mcm_name, "edp_js": edp,
+                       "edp_vs_scar": edp / scar_edp, "wall_s": wall, "cpu_s": cpu,
+                       "reference_s": float(sched.meta.get("reference_s", 0.0))}
+                rows.append(row)
+                print(f"{suite:10s} {sc.id:10s} {mcm_name:14s} {policy_label(spec):28s} x{row['edp_vs_scar']:.3f} "
+                      f"wall {wall:6.2f} s cpu {cpu:6.2f} s", flush=True)
+    summary = summarise(rows, specs, a.group)
+    print_summary(summary)
+    if a.csv:
+        with open(a.csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=COLUMNS)
+            w.writeheader()
+            w.writerows(rows)
+        print(f"wrote {a.csv}")
+    if a.json:
+        Path(a.json).write_text(json.dumps({"samples": a.samples, "seed": a.seed, "summary": summary}, indent=1) + "\n")
+        print(f"wrote {a.json}")
+    return 0
+
+
+def summarise(rows: list[dict], specs: list[str], groups: list[str]) -> list[dict]:
+    out = []
+    for suite in dict.fromkeys(r["suite"] for r in rows):
+        rs = [r for r in rows if r["suite"] == suite]
+        scar = [r for r in rs if r["policy"] == "scar"]
+        scar_wall = statistics.mean(r["wall_s"] for r in scar)
+        scar_cpu = statistics.mean(r["cpu_s"] for r in scar)
+        per = {}
+        for spec in ["scar", *specs]:
+            mine = [r for r in rs if r["policy"] == spec]
+            if not mine:
+                continue
+            wall = statistics.mean(r["wall_s"] for r in mine)
+            cpu = statistics.mean(r["cpu_s"] for r in mine)
+            per[spec] = {"suite": suite, "policy": policy_label(spec), "n": len(mine),
+                         "geomean_edp_vs_scar": geomean([r["edp_vs_scar"] for r in mine]),
+                         "worst": max(r["edp_vs_scar"] for r in mine),
+                         "mean_wall_s": wall, "mean_cpu_s": cpu, "wall_vs_scar": wall / scar_wall,
+                         "cpu_vs_scar": cpu / scar_cpu,
+                         "mean_reference_s": statistics.mean(r["reference_s"] for r in mine)}
+            out.append(per[spec])
+        for prefix in groups:
+            members = [per[s] for s in specs if s.startswith(prefix) and s in per]
+            if len(members) > 1:
+                g = [m["geomean_edp_vs_scar"] for m in members]
+                out.append({"suite": suite, "policy": f"{prefix} (mean of {len(members)})", "n": members[0]["n"],
+                            "geomean_edp_vs_scar": statistics.mean(g), "range": [min(g), max(g)],
+                            "worst": max(m["worst"] for m in members),
+                            "mean_wall_s": statistics.mean(m["mean_wall_s"] for m in members),
+                            "mean_cpu_s": statistics.mean(m["mean_cpu_s"] for m in members),
+                            "wall_vs_scar": statistics.mean(m["wall_vs_scar"] for m in members),
+                            "cpu_vs_scar": statistics.mean(m["cpu_vs_scar"] for m in members),
+                            "mean_reference_s": 0.0})
+    return out
+
+
+def print_summary(summary: list[dict]) -> None:
+    print("\n| suite | policy | n | EDP/SCAR (geo) | worst | wall s | CPU s | wall / SCAR | CPU / SCAR | ref s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for d in summary:
+        rng = f" [{d['range'][0]:.3f}, {d['range'][1]:.3f}]" if "range" in d else ""
+        print(f"| {d['suite']} | {d['policy']} | {d['n']} | {d['geomean_edp_vs_scar']:.3f}{rng} | {d['worst']:.3f} | "
+              f"{d['mean_wall_s']:.2f} | {d['mean_cpu_s']:.2f} | {d['wall_vs_scar']:.2f} | {d['cpu_vs_scar']:.2f} | "
+              f"{d['mean_reference_s']:.2f} |")
+    if any(math.isnan(d["geomean_edp_vs_scar"]) for d in summary):
+        print("(nan: a policy produced no positive EDP)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
