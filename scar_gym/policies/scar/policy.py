@@ -58,8 +58,8 @@ def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generato
 
 
 #: Chiplets of the largest MCM SCAR schedules (8x8): its evolutionary window search grows steeply with
-#: the grid (with the path search's impossibility test, sc4 / sc7 / sc8 take 6-9 CPU-s on 6x6, 10-17 on
-#: 7x7 and 15-23 on 8x8 on the reference machine; scripts/bench_scar_sizes.py).
+#: the grid (sc4 takes 3.4 CPU-s on 6x6, 7.1 on 7x7 and 10.3 on 8x8 on the reference machine;
+#: scripts/bench_scar_sizes.py).
 MAX_CHIPLETS = 64
 #: Segmentations kept per model and window at most (sc5 on 6x6: 22 s at k = 3, 66 s at k = 64).
 MAX_K = 64
@@ -162,7 +162,7 @@ class ScarPolicy(Policy):
         n = evaluator.mcm.num_chiplets
         if n > MAX_CHIPLETS:
             raise ConfigError("mcm", f"SCAR schedules MCMs of at most {MAX_CHIPLETS} chiplets, {evaluator.mcm.name} has "
-                              f"{n}: its search grows steeply past that (scenario 4: 23 CPU-s on 8x8)",
+                              f"{n}: its search grows steeply past that (scenario 4: 10 CPU-s on 8x8)",
                               f"use a grid of at most {MAX_CHIPLETS} chiplets, or a policy without SCAR's search "
                               "(greedy, random, "
                               "standalone, random-search, sa, ga)")
