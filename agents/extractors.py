@@ -40,7 +40,10 @@ def _mlp(sizes: Sequence[int], act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class _Block(nn.Module):
+class AttentionBlock(nn.Module):
+    """Post-norm transformer block over a set: self-attention (padding masked), then a 2x MLP.
+    (batch, tokens, dim) -> same shape."""
+
     def __init__(self, dim: int, heads: int):
         super().__init__()
         self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
@@ -106,12 +109,12 @@ class ChipletSetExtractor(BaseFeaturesExtractor):
         self.set_keys, self.global_keys, self.rows = set_keys, global_keys, rows
         self.candidate_key, self.incidence_key, self.n_cand = candidate_key, incidence_key, n_cand
         self.encoder = _mlp([row_feat, token_dim, token_dim])
-        self.blocks = nn.ModuleList(_Block(token_dim, n_heads) for _ in range(n_layers))
+        self.blocks = nn.ModuleList(AttentionBlock(token_dim, n_heads) for _ in range(n_layers))
         self.global_net = _mlp([global_in, global_dim]) if global_in else None
         if candidate_key:
             cand_feat = int(np.prod(spaces[candidate_key].shape[1:])) + (token_dim if incidence_key else 0)
             self.cand_encoder = _mlp([cand_feat, token_dim, token_dim])
-            self.cand_blocks = nn.ModuleList(_Block(token_dim, n_heads) for _ in range(n_layers))
+            self.cand_blocks = nn.ModuleList(AttentionBlock(token_dim, n_heads) for _ in range(n_layers))
 
     @staticmethod
     def _attend(blocks: nn.ModuleList, h: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:

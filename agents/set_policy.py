@@ -38,6 +38,8 @@ from sb3_contrib.common.maskable.policies import MaskableMultiInputActorCriticPo
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
+from agents.extractors import AttentionBlock
+
 #: The observation keys the network reads (Window-v0 with ``obs_mode="sets"``).
 SET_KEYS = ("candidate_chiplets", "candidates", "chiplets", "global", "nop_adjacency", "nop_hops")
 
@@ -83,20 +85,6 @@ class _NopLayer(nn.Module):
         return self.norm2(h + self.ff(h))
 
 
-class _SetBlock(nn.Module):
-    def __init__(self, dim: int, heads: int):
-        super().__init__()
-        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
-        self.norm1 = nn.LayerNorm(dim)
-        self.ff = nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
-        self.norm2 = nn.LayerNorm(dim)
-
-    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
-        h, _ = self.attn(x, x, x, key_padding_mask=pad, need_weights=False)
-        x = self.norm1(x + h)
-        return self.norm2(x + self.ff(x))
-
-
 def _no_empty(pad: torch.Tensor) -> torch.Tensor:
     """A padding mask that never masks every key of a row (all -inf logits give NaN)."""
     return pad & ~pad.all(dim=1, keepdim=True)
@@ -125,7 +113,7 @@ class NopSetExtractor(BaseFeaturesExtractor):
         self.encoder = _mlp([sp["chiplets"].shape[1], d, d])
         self.layers = nn.ModuleList(_NopLayer(d, n_heads) for _ in range(n_layers))
         self.cand_encoder = _mlp([sp["candidates"].shape[1] + d, d, d])
-        self.cand_block = _SetBlock(d, n_heads)
+        self.cand_block = AttentionBlock(d, n_heads)
         self.global_net = _mlp([sp["global"].shape[0], d])
         self.context = _mlp([3 * d, d])
 
