@@ -8,7 +8,8 @@
 (b) full-schedule evaluations per second: ``Evaluator.evaluate(schedule, check=False)`` (what the
     searches call) over a fixed set of random valid schedules (``RandomPolicy`` seeds 0..N-1), for
     scenario 4 on het-sides-3x3 and scenario 5 on het-cross-6x6,
-    * cold: ``Evaluator.fresh(cache_size=0)``: every assignment is computed,
+    * cold: ``Evaluator.fresh(cache_size=0)``: every assignment is computed (each cut set's
+      chiplet-independent part is still kept after its first use, as in every evaluator),
     * warm: the per-assignment memo on and already filled by one pass,
     plus the cost of validation (``evaluate(check=True)``) for reference.
 
