@@ -296,7 +296,9 @@ def run_trial(params: dict[str, Any]) -> dict[str, Any]:
         tmp = done.with_suffix(".tmp")
         tmp.write_text(json.dumps(result, indent=1) + "\n")
         os.replace(tmp, done)
-    metrics = {f"{s}_geomean": float(np.exp(np.mean(np.log(list(result[s].values()))))) for s in SPLITS}
+    from scar_gym.stats import geomean
+
+    metrics = {f"{s}_geomean": geomean(list(result[s].values())) for s in SPLITS}
     return metrics
 
 

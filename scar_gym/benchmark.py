@@ -119,20 +119,22 @@ class PairResult:
     num_evaluations: int
     meta: dict[str, Any]
     schedule: Any
+    scheduler_cpu_s: float = 0.0  # process CPU seconds of the same call (scheduler_s is wall time)
 
 
-def _schedule_pair(policy: Any, scenario: Any, hw: Any, cost_model: Any, seed: int) -> PairResult:
-    """``policy`` on ``scenario`` with a fresh evaluator (only the cost-table cache is shared)."""
+def schedule_pair(policy: Any, scenario: Any, hw: Any, cost_model: Any, seed: int) -> PairResult:
+    """``policy`` on ``scenario`` with a fresh evaluator (only the cost-table cache is shared): the
+    one way a benchmark runs and scores a policy, so that every policy is timed and scored alike."""
     from scar_gym.factory import make_evaluator
 
     ev = make_evaluator(scenario, hw, cost_model=cost_model)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sched = policy.schedule(ev, seed=seed)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     n_eval = ev.num_evaluations
     res = ev.evaluate(sched)
     return PairResult(res.latency_s, res.energy_j, res.edp_js, dt, int(sched.meta.get("evaluations", n_eval)),
-                      _json_safe(dict(sched.meta)), sched)
+                      _json_safe(dict(sched.meta)), sched, cpu)
 
 
 def run_pair(task: PairTask) -> PairResult:
@@ -140,7 +142,7 @@ def run_pair(task: PairTask) -> PairResult:
     from scar_gym.factory import make_cost_model
     from scar_gym.presets import load_mcm
 
-    return _schedule_pair(build_policy(task.spec, **task.options), task.scenario, load_mcm(task.mcm),
+    return schedule_pair(build_policy(task.spec, **task.options), task.scenario, load_mcm(task.mcm),
                           make_cost_model(preset=task.cost_preset), task.seed)
 
 
@@ -204,7 +206,7 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
     if jobs == 1 and address is None:
         cost_model = make_cost_model(preset=cost_preset)
         for sc, m, spec in pairs:
-            emit(_schedule_pair(built[spec], sc, hws[m], cost_model, seed))
+            emit(schedule_pair(built[spec], sc, hws[m], cost_model, seed))
         return rows
     tasks = [PairTask(spec, options(spec), sc, m, cost_preset, seed) for sc, m, spec in pairs]
     finished: dict[int, PairResult] = {}

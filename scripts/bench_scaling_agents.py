@@ -9,11 +9,14 @@ the geometric mean of EDP / EDP_SCAR, the mean wall and process-CPU seconds of `
 (model loading excluded) and their ratio to SCAR's in the same run; for the rollout-search
 policies also the part spent in reference runs inside them (``meta["reference_s"]``: SCAR's windows
 and anchor of Window-v0 agents; 0 for ``ppo-any``). With several agents of one family (seeds),
-``--group`` prints their mean and range.
+``--group`` pools them: geometric mean and IQM of EDP / SCAR over seeds x scenarios with 95%
+stratified-bootstrap intervals (:func:`scar_gym.stats.summarize`). ``--from-csv`` summarises the
+rows of an earlier ``--csv`` without running anything.
 
     .venv/bin/python scripts/bench_scaling_agents.py --policy ppo-any --suite large-6x6
     .venv/bin/python scripts/bench_scaling_agents.py --policy ppo-any:runs/any_size_s0 \\
         --policy ppo-any:runs/any_size_s1 --group ppo-any --csv out.csv
+    .venv/bin/python scripts/bench_scaling_agents.py --from-csv out.csv --group ppo-any
 """
 
 from __future__ import annotations
@@ -24,14 +27,14 @@ import json
 import math
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scar_gym.errors import ConfigError  # noqa: E402
-from scar_gym.benchmark import build_policy, geomean, policy_label, takes_rollout_options  # noqa: E402
+from scar_gym.benchmark import build_policy, geomean, policy_label, schedule_pair, takes_rollout_options  # noqa: E402
 from scar_gym.factory import make_cost_model, make_evaluator  # noqa: E402
+from scar_gym.stats import format_interval, summarize  # noqa: E402
 from scar_gym.policies.registry import make_policy  # noqa: E402
 from scar_gym.presets import load_mcm  # noqa: E402
 from scar_gym.suites import suite_mcms, suite_scenarios  # noqa: E402
@@ -54,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
                          "(its times are then those of that run)")
     ap.add_argument("--csv", default=None, help="one row per (suite, policy, scenario)")
     ap.add_argument("--json", default=None, help="the summary table")
+    ap.add_argument("--from-csv", default=None, metavar="CSV", help="summarise an earlier --csv; run nothing")
     a = ap.parse_args(argv)
+    if a.from_csv:
+        rows = _read_rows(a.from_csv)
+        print_summary(summarise(rows, list(dict.fromkeys(r["policy"] for r in rows if r["policy"] != "scar")),
+                                a.group))
+        return 0
     specs = a.policy or ["ppo-any"]
     policies = {"scar": make_policy("scar")}
     for spec in specs:
@@ -64,11 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     scar_rows: dict[tuple, dict] = {}
     if a.scar_from:
-        with open(a.scar_from, newline="") as f:
-            for r in csv.DictReader(f):
-                if r["policy"] == "scar":
-                    scar_rows[(r["suite"], r["scenario"], r["mcm"])] = {
-                        **r, **{k: float(r[k]) for k in ("edp_js", "edp_vs_scar", "wall_s", "cpu_s", "reference_s")}}
+        scar_rows = {(r["suite"], r["scenario"], r["mcm"]): r for r in _read_rows(a.scar_from) if r["policy"] == "scar"}
     for suite in a.suite or DEFAULT_SUITES:
         scens = suite_scenarios(suite, a.seed)
         mcms = suite_mcms(suite, a.seed) or [a.mcm] * len(scens)
@@ -82,19 +87,16 @@ def main(argv: list[str] | None = None) -> int:
                     scar_edp = known["edp_js"]
                     rows.append(known)
                     continue
-                ev = make_evaluator(sc, hw, cost_model=cm)
-                w0, c0 = time.perf_counter(), time.process_time()
                 try:
-                    sched = pol.schedule(ev, seed=a.seed)
+                    res = schedule_pair(pol, sc, hw, cm, a.seed)
                 except ConfigError as e:  # an agent that cannot run on this MCM: its one-line error
                     print(f"{suite:10s} {sc.id:10s} {mcm_name:14s} {policy_label(spec):28s} skipped: {e}", flush=True)
                     continue
-                wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-                edp = ev.evaluate(sched).edp_js
-                scar_edp = edp if spec == "scar" else scar_edp
-                row = {"suite": suite, "policy": spec, "scenario": sc.id, "mcm": mcm_name, "edp_js": edp,
-                       "edp_vs_scar": edp / scar_edp, "wall_s": wall, "cpu_s": cpu,
-                       "reference_s": float(sched.meta.get("reference_s", 0.0))}
+                wall, cpu = res.scheduler_s, res.scheduler_cpu_s
+                scar_edp = res.edp_js if spec == "scar" else scar_edp
+                row = {"suite": suite, "policy": spec, "scenario": sc.id, "mcm": mcm_name, "edp_js": res.edp_js,
+                       "edp_vs_scar": res.edp_js / scar_edp, "wall_s": wall, "cpu_s": cpu,
+                       "reference_s": float(res.meta.get("reference_s", 0.0))}
                 rows.append(row)
                 print(f"{suite:10s} {sc.id:10s} {mcm_name:14s} {policy_label(spec):28s} x{row['edp_vs_scar']:.3f} "
                       f"wall {wall:6.2f} s cpu {cpu:6.2f} s", flush=True)
@@ -134,17 +136,25 @@ def summarise(rows: list[dict], specs: list[str], groups: list[str]) -> list[dic
                          "mean_reference_s": statistics.mean(r["reference_s"] for r in mine)}
             out.append(per[spec])
         for prefix in groups:
-            members = [per[s] for s in specs if s.startswith(prefix) and s in per]
+            members = [s for s in specs if s.startswith(prefix) and s in per]
             if len(members) > 1:
-                g = [m["geomean_edp_vs_scar"] for m in members]
-                out.append({"suite": suite, "policy": f"{prefix} (mean of {len(members)})", "n": members[0]["n"],
-                            "geomean_edp_vs_scar": statistics.mean(g), "range": [min(g), max(g)],
-                            "worst": max(m["worst"] for m in members),
-                            "mean_wall_s": statistics.mean(m["mean_wall_s"] for m in members),
-                            "mean_cpu_s": statistics.mean(m["mean_cpu_s"] for m in members),
-                            "wall_vs_scar": statistics.mean(m["wall_vs_scar"] for m in members),
-                            "cpu_vs_scar": statistics.mean(m["cpu_vs_scar"] for m in members),
-                            "mean_reference_s": 0.0})
+                cases = sorted({(r["scenario"], r["mcm"]) for r in rs if r["policy"] in members})
+                ratio = {(r["policy"], r["scenario"], r["mcm"]): r["edp_vs_scar"] for r in rs}
+                # seeds x cases; a case one seed skipped leaves the matrix incomplete: no pooled line then
+                if any((m, *c) not in ratio for m in members for c in cases):
+                    continue
+                summary = summarize([[ratio[(m, *c)] for c in cases] for m in members])
+                g = [per[m] for m in members]
+                out.append({"suite": suite, "policy": f"{prefix} ({len(members)} seeds)",
+                            "n": f"{len(members)}x{len(cases)}",
+                            "geomean_edp_vs_scar": summary.geomean.point, "ci95": format_interval(summary.geomean),
+                            "iqm": format_interval(summary.iqm), "wtl": f"{summary.wins}/{summary.ties}/{summary.losses}",
+                            "worst": max(m["worst"] for m in g),
+                            "mean_wall_s": statistics.mean(m["mean_wall_s"] for m in g),
+                            "mean_cpu_s": statistics.mean(m["mean_cpu_s"] for m in g),
+                            "wall_vs_scar": statistics.mean(m["wall_vs_scar"] for m in g),
+                            "cpu_vs_scar": statistics.mean(m["cpu_vs_scar"] for m in g),
+                            "mean_reference_s": statistics.mean(m["mean_reference_s"] for m in g)})
     return out
 
 
@@ -152,12 +162,20 @@ def print_summary(summary: list[dict]) -> None:
     print("\n| suite | policy | n | EDP/SCAR (geo) | worst | wall s | CPU s | wall / SCAR | CPU / SCAR | ref s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for d in summary:
-        rng = f" [{d['range'][0]:.3f}, {d['range'][1]:.3f}]" if "range" in d else ""
-        print(f"| {d['suite']} | {d['policy']} | {d['n']} | {d['geomean_edp_vs_scar']:.3f}{rng} | {d['worst']:.3f} | "
+        geo = (f"{d['ci95']} (IQM {d['iqm']}, W/T/L {d['wtl']})" if "ci95" in d  # point [95% CI]
+               else f"{d['geomean_edp_vs_scar']:.3f}")
+        print(f"| {d['suite']} | {d['policy']} | {d['n']} | {geo} | {d['worst']:.3f} | "
               f"{d['mean_wall_s']:.2f} | {d['mean_cpu_s']:.2f} | {d['wall_vs_scar']:.2f} | {d['cpu_vs_scar']:.2f} | "
               f"{d['mean_reference_s']:.2f} |")
     if any(math.isnan(d["geomean_edp_vs_scar"]) for d in summary):
         print("(nan: a policy produced no positive EDP)")
+
+
+def _read_rows(path: str) -> list[dict]:
+    """The rows of an earlier ``--csv``, numbers as floats."""
+    with open(path, newline="") as f:
+        return [{**r, **{k: float(r[k]) for k in ("edp_js", "edp_vs_scar", "wall_s", "cpu_s", "reference_s")}}
+                for r in csv.DictReader(f)]
 
 
 if __name__ == "__main__":
