@@ -101,21 +101,17 @@ class RolloutSearchPolicy(Policy):
     def window_options(self, env, evaluator: Evaluator) -> list[dict[str, Any] | None]:
         """Reset options of the greedy rollouts: ``[None]`` (the env's own windows), or with
         ``window_sets > 1`` on an env with ``windows="reconfig"`` the windows of the boundary sets SCAR
-        considers (:func:`~scar_gym.policies.scar.policy.jittered_boundaries`: the periodic set, then
+        considers (:func:`~scar_gym.policies.scar.policy.boundary_sets`: the periodic set, then
         ``window_sets - 1`` jittered ones from ``default_rng(0)``, as ``ScarPolicy`` draws them for
         seed 0), packed by first fit -- SCAR's candidate windows without SCAR's search."""
         if self.window_sets == 1 or getattr(getattr(env, "config", None), "windows", None) != "reconfig":
             return [None]
-        from scar_gym.policies.scar.policy import jittered_boundaries
-        from scar_gym.policies.windows import expected_layer_costs, first_fit_windows, periodic_boundaries
+        from scar_gym.policies.scar.policy import boundary_sets
+        from scar_gym.policies.windows import expected_layer_costs, first_fit_windows
 
         lat, _ = expected_layer_costs(env.evaluator)
         horizon = max(float(np.sum(x)) for x in lat)
-        n_splits = env.config.n_splits
-        sets = [periodic_boundaries(horizon, n_splits)]
-        rng = np.random.default_rng(0)
-        while n_splits and len(sets) < self.window_sets:
-            sets.append(jittered_boundaries(horizon, n_splits, rng))
+        sets = boundary_sets(horizon, env.config.n_splits, self.window_sets, np.random.default_rng(0))
         out: list[dict[str, Any] | None] = [None]  # the env's own windows (the periodic set) first
         seen = {tuple(map(tuple, (sorted(w.items()) for w in first_fit_windows(lat, sets[0]).windows)))}
         for b in sets[1:]:

@@ -57,6 +57,17 @@ def jittered_boundaries(horizon_s: float, n_splits: int, rng: np.random.Generato
     return b
 
 
+def boundary_sets(horizon_s: float, n_splits: int, count: int, rng: np.random.Generator,
+                  jitter: float = 0.5) -> list[np.ndarray]:
+    """SCAR's candidate window boundaries: the periodic set, then up to ``count - 1`` jittered ones
+    drawn from ``rng`` in order (none without splits). Window-v0's rollout search tries the same
+    sets, so both must draw them here."""
+    sets = [periodic_boundaries(horizon_s, n_splits)]
+    while n_splits and len(sets) < count:
+        sets.append(jittered_boundaries(horizon_s, n_splits, rng, jitter))
+    return sets
+
+
 #: Chiplets of the largest MCM SCAR schedules (8x8): its evolutionary window search grows steeply with
 #: the grid (sc4 takes 3.4 CPU-s on 6x6, 7.1 on 7x7 and 10.3 on 8x8 on the reference machine;
 #: scripts/bench_scar_sizes.py).
@@ -176,11 +187,7 @@ class ScarPolicy(Policy):
         if o.boundaries is not None:
             sets = [np.asarray(o.boundaries)]
         else:
-            sets = [periodic_boundaries(horizon, o.n_splits)]
-            for _ in range(o.boundary_candidates - 1):
-                if o.n_splits == 0:
-                    break
-                sets.append(jittered_boundaries(horizon, o.n_splits, rng, o.jitter))
+            sets = boundary_sets(horizon, o.n_splits, o.boundary_candidates, rng, o.jitter)
         best = None
         tried = []
         for b in sets:
