@@ -32,7 +32,7 @@ import numpy as np
 from agents import ANY_SIZE_AGENT
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
-from scar_gym.envs.rollout_search import RolloutSearchPolicy
+from scar_gym.envs.rollout_search import ANY_SIZE_SEARCH, RolloutSearchPolicy
 
 #: Where a run or pretrained directory keeps its agent: agent directories first (weights only),
 #: then Stable-Baselines3 zips (``--trust`` only).
@@ -40,8 +40,11 @@ AGENT_DIRS = ("best_agent", "final_agent")
 AGENT_ZIPS = ("model.zip", "best_model.zip", "final_model.zip")
 #: Rollouts per schedule at most (the CLI's bound too).
 MAX_SAMPLES = 10_000
-#: ``window_sets`` of an agent trained on MCM-Reconfig windows: SCAR's number of boundary candidates.
-RECONFIG_WINDOW_SETS = 3
+#: Search settings of an agent trained on MCM-Reconfig windows (it runs no SCAR, so it tries
+#: boundary sets itself): those of ``window-ls-any`` (:data:`~scar_gym.envs.rollout_search.ANY_SIZE_SEARCH`).
+RECONFIG_SEARCH = ANY_SIZE_SEARCH
+#: Rollouts of an agent trained on SCAR's windows (the anchored ``ppo``).
+DEFAULT_SAMPLES = 8
 
 
 def resolve_agent_path(path: str | Path | None, default: str | None = None) -> tuple[Path, Path | None]:
@@ -82,10 +85,11 @@ class PPOPolicy(RolloutSearchPolicy):
     Args:
         path: agent directory / run dir / pretrained name, or (with ``trust``) a model zip; ``None`` =
             the shipped agent.
-        samples, improve, window_sets: as :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`
-            (``window_sets=None``: :data:`RECONFIG_WINDOW_SETS` for an agent trained with
-            ``windows: reconfig``, i.e. greedy rollouts on SCAR's three candidate boundary sets first,
-            else 1).
+        samples, improve, window_sets, lookahead: as
+            :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`; ``None`` (the default) takes
+            :data:`RECONFIG_SEARCH` for an agent trained with ``windows: reconfig`` (greedy rollouts of
+            the network and of the lookahead on five boundary sets, 16 rollouts), else 8 rollouts on
+            the env's windows without the lookahead.
         trust: allow a Stable-Baselines3 zip, whose pickled parts run code from the file.
     """
 
@@ -96,19 +100,23 @@ class PPOPolicy(RolloutSearchPolicy):
     #: The pretrained agent of ``path=None`` (``None``: :data:`agents.DEFAULT_AGENT`).
     default_agent: str | None = None
 
-    def __init__(self, path: str | None = None, samples: int = 8, improve: str = "local", trust: bool = False,
-                 window_sets: int | None = None):
+    def __init__(self, path: str | None = None, samples: int | None = None, improve: str = "local",
+                 trust: bool = False, window_sets: int | None = None, lookahead: bool | None = None):
         if isinstance(samples, int) and not isinstance(samples, bool) and samples > MAX_SAMPLES:
             raise ConfigError("samples", f"at most {MAX_SAMPLES:,} rollouts, got {samples:,}", "use e.g. 8")
         if not isinstance(trust, bool):
             raise ConfigError("trust", f"expected true or false, got {trust!r}", "pass trust=True or nothing")
-        super().__init__(samples, improve, 1 if window_sets is None else window_sets)
+        super().__init__(DEFAULT_SAMPLES if samples is None else samples, improve,
+                         1 if window_sets is None else window_sets, False if lookahead is None else lookahead)
         self.trust = trust
         self.model_path, self.config_path = resolve_agent_path(path, self.default_agent)
         self._cfg = None
         self._model = self._load()  # now, so that a scheduler's timing never includes reading the file
-        if window_sets is None and self.config.env_kwargs.get("windows") == "reconfig":
-            self.window_sets = RECONFIG_WINDOW_SETS  # an agent without SCAR's windows tries SCAR's boundary sets
+        if self.config.env_kwargs.get("windows") == "reconfig":  # no SCAR run: it tries boundary sets itself
+            given = {"samples": samples, "window_sets": window_sets, "lookahead": lookahead}
+            for key, value in given.items():
+                if value is None:
+                    setattr(self, key, RECONFIG_SEARCH[key])
 
     def params(self) -> dict[str, Any]:
         return {"path": str(self.model_path), **super().params()}

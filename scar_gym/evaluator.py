@@ -40,7 +40,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from scar_gym.costmodel.tables import CostModel, ModelCostTable
-from scar_gym.errors import ConfigError
+from scar_gym.errors import ConfigError, ScheduleError
 from scar_gym.hardware import MCM
 from scar_gym.scenarios import check_batch, check_model_names
 from scar_gym.schedule import Assignment, Schedule, Window, validate
@@ -195,6 +195,14 @@ class _ModelData:
         source_bytes[model.sources] = table.input_bytes[model.sources]
         self.source_max = RangeMax(source_bytes)
         self._plans: dict[tuple[int, ...], _CutPlan] = {}
+        self._cum_np: tuple[np.ndarray, np.ndarray] | None = None
+
+    def cum_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The cumulative latency and energy tables as arrays ``[class, batch index, pos]`` (for
+        :meth:`Evaluator.evaluate_paths`)."""
+        if self._cum_np is None:
+            self._cum_np = (np.asarray(self.cum_l, dtype=np.float64), np.asarray(self.cum_e, dtype=np.float64))
+        return self._cum_np
 
     def plan(self, bounds: tuple[int, ...]) -> "_CutPlan":
         """The chiplet-independent part of an assignment whose segments span ``bounds`` (starts, then
@@ -246,6 +254,16 @@ class _CutPlan:
                         source=tuple(d.source_max.at(a, b) for a, b in spans), reads=tuple(reads), outputs=outputs)
 
 
+@dataclass(frozen=True)
+class PathResults:
+    """:meth:`Evaluator.evaluate_paths`: per path, as the fields of :class:`ModelWindowResult`."""
+
+    latency_s: np.ndarray
+    energy_j: np.ndarray
+    minibatch: np.ndarray
+    weight_load_s: np.ndarray
+
+
 class Evaluator:
     """Scores schedules of ``models`` (with ``batches``) on ``mcm``.
 
@@ -286,6 +304,8 @@ class Evaluator:
         self._hops_l = mcm.hops.tolist()
         self._dram_hops_l = mcm.dram_hops.tolist()
         self._l2_l = [float(c.l2_bytes) for c in mcm.classes]
+        self._arrays = {"class_of": np.asarray(mcm.class_of, dtype=np.int64), "hops": np.asarray(mcm.hops),
+                        "dram_hops": np.asarray(mcm.dram_hops), "l2": np.asarray(self._l2_l)}
         self._cache: dict[tuple, ModelWindowResult] = {}
         self._cache_size = cache_size
         self.num_evaluations = 0  # assignments actually computed (memo misses)
@@ -336,6 +356,92 @@ class Evaluator:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+    def evaluate_paths(self, model: int, bounds: tuple[int, ...], paths: np.ndarray) -> PathResults:
+        """One cut set of ``model`` on many chiplet paths at once: :meth:`evaluate_assignment` of
+        each ``Assignment`` with segments ``[bounds[j], bounds[j+1])`` on ``paths[p, j]``, vectorised
+        over the paths. ``paths``: ``(P, len(bounds) - 1)`` chiplet indices. Every element goes
+        through the same floating-point operations in the same order as :meth:`_compute`, so the
+        numbers are bit-identical; the memo is neither read nor filled (a candidate pool scores
+        thousands of placements of which a few are ever scheduled). Counts ``P`` evaluations."""
+        paths = np.asarray(paths, dtype=np.int64)
+        n_paths, n_seg = paths.shape
+        if n_seg != len(bounds) - 1:
+            raise ScheduleError(f"model {model}: {len(bounds) - 1} segments but paths of {n_seg} chiplets")
+        self.num_evaluations += n_paths
+        d = self._data[model]
+        pkg = self._pkg
+        nop_bw, dram_bw = pkg.nop_bandwidth_bytes_per_s, pkg.dram_bandwidth_bytes_per_s
+        hop_s, dram_s = pkg.nop_hop_latency_s, pkg.dram_latency_s
+        plan = d.plan(tuple(bounds))
+        w_bytes = plan.w_bytes
+        b = d.batch
+        arrays = self._arrays
+        cls = arrays["class_of"][paths]  # (P, S)
+        dh = arrays["dram_hops"][paths]
+        mem = arrays["l2"][cls]
+        w = np.asarray(w_bytes)
+        peak = np.asarray(plan.peak)
+        streams = w + peak > mem
+        room = mem - np.where(streams, np.asarray(plan.layer_w_max), w)
+        ratio = np.divide(room, peak, out=np.zeros_like(room), where=room > 0)
+        cap = np.minimum.reduce(ratio, axis=1, initial=np.inf)
+        fits = np.asarray(d.batches)[None, :] <= cap[:, None]
+        last = fits.shape[1] - 1 - np.argmax(fits[:, ::-1], axis=1)
+        bi = np.where(fits.any(axis=1), last, 0)
+        n = np.asarray(d.batches)[bi]
+        reps = b // n
+        cum_l, cum_e = d.cum_arrays()
+
+        stages = []
+        compute_j = np.zeros(n_paths)
+        nop_byte_hops = np.zeros(n_paths)
+        io_bytes = 0.0
+        io_byte_hops = np.zeros(n_paths)
+        for j in range(n_seg):
+            start, stop = bounds[j], bounds[j + 1]
+            cj, dj = cls[:, j], dh[:, j]
+            t = cum_l[cj, bi, stop] - cum_l[cj, bi, start]
+            compute_j = compute_j + (cum_e[cj, bi, stop] - cum_e[cj, bi, start])
+            t = np.where(streams[:, j], t + (w_bytes[j] / dram_bw + dj * hop_s + dram_s), t)
+            src = plan.source[j]
+            if src:
+                t = t + (src * n / dram_bw + dj * hop_s + dram_s)
+                io_bytes += src
+                io_byte_hops = io_byte_hops + src * dj
+            for by, pj in plan.reads[j]:
+                if pj >= 0:
+                    h = arrays["hops"][paths[:, pj], paths[:, j]]
+                    t = t + (by * n / nop_bw + h * hop_s)
+                    nop_byte_hops = nop_byte_hops + by * h
+                else:
+                    t = t + (by * n / dram_bw + dj * hop_s + dram_s)
+                    io_bytes += by
+                    io_byte_hops = io_byte_hops + by * dj
+            stages.append(t)
+        for j, by in plan.outputs:
+            dj = dh[:, j]
+            stages[j] = stages[j] + (by * n / dram_bw + dj * hop_s + dram_s)
+            io_bytes += by
+            io_byte_hops = io_byte_hops + by * dj
+        loads = np.where((w > 0) & ~streams, w / dram_bw + dh * hop_s + dram_s, 0.0)
+        load_s = loads.max(axis=1)
+        total = stages[0]
+        top = stages[0]
+        for t in stages[1:]:
+            total = total + t
+            top = np.maximum(top, t)
+        latency = load_s + total + (reps - 1) * top
+        w_read = np.where(streams, w * reps[:, None], w)
+        w_total = w_read[:, 0]
+        w_hops = w_read[:, 0] * dh[:, 0]
+        for j in range(1, n_seg):
+            w_total = w_total + w_read[:, j]
+            w_hops = w_hops + w_read[:, j] * dh[:, j]
+        dram_j = (io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
+        nop_j = ((nop_byte_hops + io_byte_hops) * b + w_hops) * 8 * pkg.nop_energy_j_per_bit
+        energy = compute_j * reps + nop_j + dram_j
+        return PathResults(latency_s=latency, energy_j=energy, minibatch=n, weight_load_s=load_s)
 
     # -- the model -------------------------------------------------------------------------------
     def _compute(self, a: Assignment) -> ModelWindowResult:

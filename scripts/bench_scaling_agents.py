@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policy", action="append", default=None, help="default: ppo-any (repeatable)")
     ap.add_argument("--suite", action="append", default=None, help=f"default: {', '.join(DEFAULT_SUITES)}")
     ap.add_argument("--mcm", default="het-sides-3x3", help="MCM of the suites that do not fix their own")
-    ap.add_argument("--samples", type=int, default=8, help="rollouts of the rollout-search policies (default 8)")
+    ap.add_argument("--samples", type=int, default=None,
+                    help="rollouts of the rollout-search policies (default: each policy's own: 16 for ppo-any and "
+                         "window-ls-any, 8 for ppo)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--group", action="append", default=[], metavar="PREFIX",
                     help="also summarise every policy whose spec starts with PREFIX (e.g. several seeds)")
@@ -67,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     specs = a.policy or ["ppo-any"]
     policies = {"scar": make_policy("scar")}
     for spec in specs:
-        policies[spec] = build_policy(spec, **({"samples": a.samples} if takes_rollout_options(spec) else {}))
+        given = {"samples": a.samples} if a.samples is not None and takes_rollout_options(spec) else {}
+        policies[spec] = build_policy(spec, **given)
     warm = make_policy("standalone")
     cm = make_cost_model()
     rows: list[dict] = []

@@ -208,3 +208,18 @@ def test_training_across_mcms_validates_on_each_and_an_unseen_one(tmp_path):
     assert set(per) == {"sc7@nvd-2x2", "sc7@het-sides-3x3", "sc7@het-cb-4x4"} and all(v > 0 for v in per.values())
     ev = make_evaluator("sc7", "het-sides-5x5")
     ev.validate(PPOPolicy(str(run / "final_agent"), samples=1).schedule(ev, seed=0))
+
+
+def test_reconfig_agents_take_the_any_size_search_unless_told_otherwise(tmp_path):
+    from scar_gym.envs.rollout_search import ANY_SIZE_SEARCH
+
+    d = str(_agent_dir(tmp_path))
+    default = PPOPolicy(d)
+    assert {k: getattr(default, k) for k in ANY_SIZE_SEARCH} == ANY_SIZE_SEARCH
+    told = PPOPolicy(d, samples=4, window_sets=2, lookahead=False)
+    assert (told.samples, told.window_sets, told.lookahead) == (4, 2, False)
+    shipped = PPOPolicy(None)  # trained on SCAR's windows: 8 rollouts, its env's windows, no lookahead
+    assert (shipped.samples, shipped.window_sets, shipped.lookahead) == (8, 1, False)
+    with pytest.raises(ConfigError) as e:
+        PPOPolicy(d, lookahead="yes")
+    assert e.value.field == "lookahead"

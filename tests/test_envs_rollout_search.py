@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from scar_gym.envs.features import WINDOW_GLOBAL_COLUMNS
@@ -61,3 +62,52 @@ def test_an_evaluator_without_a_domain_is_refused_by_name():
     bare = Evaluator(ev.models, ev.batches, ev.mcm)
     with pytest.raises(ConfigError, match="evaluator.domain: unknown"):
         make_policy("window-ls").schedule(bare)
+
+
+def test_slot_outlook_of_a_lone_model_is_its_candidates_own_cost():
+    """One model in one window: nothing else is placed or to come, so each slot's scenario estimate
+    is exactly the candidate's own latency and energy."""
+    import gymnasium as gym
+
+    from scar_gym.scenarios import ModelInstance, Scenario
+
+    lone = Scenario("lone", "test", "datacenter", (ModelInstance("resnet50", 4),))
+    n_layers = make_evaluator(lone, MCM).num_layers[0]
+    env = gym.make("ScarGym/Window-v0", scenario=lone, mcm="het-sides-3x3", windows=[{0: (0, n_layers)}],
+                   anchor=False, reward="edp", reference=None).unwrapped
+    env.reset(seed=0)
+    cands = env.candidates
+    got = env.slot_outlook()
+    assert got.shape == (len(cands), 2) and len(cands) > 1
+    assert got.tolist() == [[c.latency_s, c.energy_j] for c in cands]
+
+
+def test_slot_outlook_counts_the_placed_models_and_an_estimate_of_the_rest():
+    import gymnasium as gym
+
+    env = gym.make("ScarGym/Window-v0", scenario="sc4", mcm="het-sides-3x3", windows="reconfig", anchor=False,
+                   reward="edp", reference=None).unwrapped
+    env.reset(seed=0)
+    first = env.slot_outlook()
+    cands = env.candidates
+    # later models and windows add latency (a window lasts as long as its slowest model) and energy
+    assert np.all(first[:, 0] >= [c.latency_s for c in cands]) and np.all(first[:, 1] > [c.energy_j for c in cands])
+    env.step(0)
+    placed_en = cands[0].energy_j
+    second = env.slot_outlook()
+    assert np.all(second[:, 1] > placed_en + np.array([c.energy_j for c in env.candidates]) - 1e-12)
+
+
+def test_the_lookahead_rollouts_find_what_the_slot_order_misses():
+    """large-6x6's sc6 on het-cross-6x6: the greedy slot order (each model's own EDP) ends 10% above
+    SCAR; the lookahead's greedy rollouts (the scenario's estimated EDP) below it."""
+    ev = make_evaluator("sc6", "het-cross-6x6")
+    base = make_policy("window-ls-any", samples=3, window_sets=3, lookahead=False).schedule(ev, seed=0)
+    ev2 = make_evaluator("sc6", "het-cross-6x6")
+    with_la = make_policy("window-ls-any", samples=6, window_sets=3, lookahead=True).schedule(ev2, seed=0)
+    ev2.validate(with_la)
+    assert with_la.meta["lookahead"] and with_la.meta["rollouts"] == 6
+    assert ev2.evaluate(with_la).edp_js < 0.95 * ev.evaluate(base).edp_js
+    with pytest.raises(ConfigError) as e:
+        make_policy("window-ls", lookahead=1)
+    assert e.value.field == "lookahead"

@@ -430,3 +430,41 @@ def test_weights_larger_than_l2_stream_once_per_minibatch():
     mb = big.evaluate(one_window(single(0, 0, 2, [], [0]))).windows[0].models[0]
     assert mb.minibatch == 2 and mb.weight_load_s > 0
     assert mb.dram_j == pytest.approx((2 * W + 2 * (IN + OUT)) * 8 * E_DRAM, rel=1e-12)
+
+
+def test_evaluate_paths_is_bit_identical_to_one_assignment_at_a_time():
+    """The vectorised scoring of one cut set on many paths (the env's candidate pools) goes through
+    the same floating-point operations: equal to the last bit, on MCMs where mini-batches shrink
+    and weights stream, with DRAM and NoP transfers and skip edges (ResNet, U-Net)."""
+    import numpy as np
+
+    from scar_gym.factory import make_evaluator
+    from scar_gym.policies.scar.sched import simple_paths
+
+    rng = np.random.default_rng(0)
+    seen_minibatches, compared = set(), 0
+    for sc, mcm in (("sc4", "het-sides-3x3"), ("sc5", "het-cross-6x6"), ("sc1", "nvd-4x4"), ("sc7", "het-3x3-tri")):
+        ev = make_evaluator(sc, mcm)
+        for m, n_layers in enumerate(ev.num_layers):
+            for _ in range(6):
+                k = int(rng.integers(1, min(n_layers, 6) + 1))
+                cuts = sorted(rng.choice(np.arange(1, n_layers), size=k - 1, replace=False).tolist())
+                lo = int(rng.integers(0, cuts[0])) if cuts else 0
+                hi = int(rng.integers(cuts[-1] + 1, n_layers + 1)) if cuts else n_layers
+                paths = simple_paths(ev.mcm, k, limit_per_root=2)
+                got = ev.evaluate_paths(m, (lo, *cuts, hi), np.array(paths))
+                for i, path in enumerate(paths):
+                    want = ev.evaluate_assignment(Assignment.from_cuts(m, lo, hi, cuts, path))
+                    assert (got.latency_s[i], got.energy_j[i], got.minibatch[i], got.weight_load_s[i]) == (
+                        want.latency_s, want.energy_j, want.minibatch, want.weight_load_s)
+                    seen_minibatches.add(want.minibatch < ev.batches[m])
+                    compared += 1
+    assert compared > 1000 and seen_minibatches == {True, False}
+    # weights that stream (the hand-computed case above), and the error for a wrong path length
+    ev = evaluator([chain("m", [layer("l0"), layer("l1")])], [2], nvd_mcm(l2_bytes=100))
+    got = ev.evaluate_paths(0, (0, 2), np.array([[0], [1]]))
+    for c in (0, 1):
+        want = ev.evaluate_assignment(single(0, 0, 2, [], [c]))
+        assert (got.latency_s[c], got.energy_j[c], got.weight_load_s[c]) == (want.latency_s, want.energy_j, 0.0)
+    with pytest.raises(ScheduleError, match="2 segments but paths of 1 chiplets"):
+        ev.evaluate_paths(0, (0, 1, 2), np.array([[0]]))

@@ -51,9 +51,13 @@ from scar_gym.envs.types import ScenarioData, WindowSpec
 
 @dataclass(frozen=True, eq=False)
 class WindowCandidate:
-    """One model's pipeline in one window: an assignment with its cost and chiplet bitmask."""
+    """One model's pipeline in one window: an assignment with its cost and chiplet bitmask.
 
-    assignment: Assignment
+    ``placement`` is the :class:`~scar_gym.schedule.Assignment`, or ``(model, bounds)`` (segment
+    bounds: starts, then the last stop) with the segments on ``chiplets``, made into one on first use
+    of :attr:`assignment`: a pool holds thousands of candidates and lists a few dozen."""
+
+    placement: Assignment | tuple[int, tuple[int, ...]]
     mask: int
     size: int
     latency_s: float
@@ -65,8 +69,25 @@ class WindowCandidate:
     dataflow_share: tuple[float, ...] = ()
 
     @property
+    def assignment(self) -> Assignment:
+        a = self.placement
+        if not isinstance(a, Assignment):
+            m, bounds = a
+            a = Assignment(m, tuple(Segment(lo, hi, c) for lo, hi, c in zip(bounds[:-1], bounds[1:], self.chiplets)))
+            object.__setattr__(self, "placement", a)  # a cache: the candidate is otherwise immutable
+        return a
+
+    @property
+    def bounds(self) -> tuple[int, ...]:
+        """The segments' starts, then the last stop (without building the assignment)."""
+        a = self.placement
+        if isinstance(a, Assignment):
+            return (*(sg.start for sg in a.segments), a.segments[-1].stop)
+        return a[1]
+
+    @property
     def num_segments(self) -> int:
-        return len(self.assignment.segments)
+        return self.size
 
 
 def dataflow_share(mcm, chiplets: Sequence[int]) -> tuple[float, ...]:
@@ -92,10 +113,14 @@ class CandidatePools:
         per_signature: candidates kept per (cut set, path signature).
         limit_per_root: DFS paths per root on large MCMs (:func:`~scar_gym.policies.scar.steps.is_large`).
         max_segments: cap on the segment counts of the fallbacks on large MCMs.
-        segment_cap: a hard cap on the segments of every candidate, on any MCM (``None``: none, the
-            default). Without it a model that PROV gives ``N_i`` chiplets is offered pipelines of up
-            to ``N_i`` segments, and on a 6x6 or 8x8 MCM the DFS for paths of 30+ chiplets costs
-            seconds per length; the scalable agents' env (``pool_segment_cap``) caps them, e.g. at 12.
+        segment_cap: a cap on the segments of every candidate, on any MCM (``None``: none, the
+            default), raised to a quarter of the MCM's chiplets when that is more (16 on 8x8; no
+            change up to 48 chiplets). Without it a model that PROV gives ``N_i`` chiplets is offered
+            pipelines of up to ``N_i`` segments, and on a 6x6 or 8x8 MCM the DFS for paths of 30+
+            chiplets costs seconds per length; the scalable agents' env (``pool_segment_cap``) caps
+            them at 12. The quarter keeps a heavy model's reach growing with the grid as PROV's share
+            does: on het-sides-8x8 SCAR gives GPT-L 16 chiplets in sc5's middle windows, and a fixed
+            12 left the size-agnostic search 13% behind there (1.3% with 16).
         paths_per_root: DFS paths per root on every MCM, small ones included (``None``: the default,
             ``limit_per_root`` on large MCMs only). A 4x4 MCM has up to ~1,200 path signatures per
             length, each evaluated once per cut set; 2 per root keeps every root and a pool in the
@@ -114,12 +139,14 @@ class CandidatePools:
         large = is_large(self.mcm)
         self.limit_per_root = paths_per_root if paths_per_root is not None else (limit_per_root if large else None)
         self.max_segments = max_segments if large else None
-        self.segment_cap = segment_cap
+        self.segment_cap = None if segment_cap is None else max(segment_cap, self.mcm.num_chiplets // 4)
         self._paths: dict[int, list[tuple[int, ...]]] = {}
         self._pools: dict[tuple, list[WindowCandidate]] = {}
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
+        self._heads: dict[int, np.ndarray] = {}
+        self._shares: dict[int, list[tuple[float, ...]]] = {}
         self._relocated: dict[tuple, list[WindowCandidate]] = {}
-        self._pool_placements: dict[tuple, set[Assignment]] = {}
+        self._pool_placements: dict[tuple, set[tuple]] = {}
         self._class_list = [int(x) for x in self.mcm.class_of]
         self._hops_list = self.mcm.hops.tolist()
 
@@ -203,7 +230,7 @@ class CandidatePools:
         pool = self.pool(window, slot)
         in_pool = self._pool_placements.get((window, slot))
         if in_pool is None:
-            in_pool = self._pool_placements[(window, slot)] = {c.assignment for c in pool}
+            in_pool = self._pool_placements[(window, slot)] = {(c.bounds, c.chiplets) for c in pool}
         made = 0  # relocations made, those landing on a pool placement included: ``limit`` bounds the work
         for c in pool:
             if made >= limit:
@@ -231,34 +258,55 @@ class CandidatePools:
                 chips[i] = best
                 used |= 1 << best
             else:
-                bounds = tuple((sg.start, sg.stop) for sg in c.assignment.segments)
-                sig = (bounds, path_signature(self.mcm, tuple(chips)))
+                bounds = c.bounds
+                chips_t = tuple(chips)
+                sig = (bounds, path_signature(self.mcm, chips_t))
                 if sig in seen:
                     continue
                 seen.add(sig)
                 made += 1
-                a = Assignment(m, tuple(Segment(lo, hi, ch) for (lo, hi), ch in zip(bounds, chips)))
-                if a not in in_pool:  # landed on a placement the pool offers already: no second slot
+                if (bounds, chips_t) not in in_pool:  # landed on a placement the pool offers already: no second slot
+                    a = Assignment(m, tuple(Segment(lo, hi, ch) for lo, hi, ch in zip(bounds[:-1], bounds[1:], chips)))
                     out.append(candidate_of(self.ev, a, self.objective))
         out.sort(key=lambda x: (x.value, x.size))
         self._relocated[key] = out
         return out
 
+    def group_shares(self, length: int) -> list[tuple[float, ...]]:
+        """The :func:`dataflow_share` of every :meth:`path_groups` group of ``length`` (a signature
+        fixes the chiplets' classes, so a group shares it)."""
+        hit = self._shares.get(length)
+        if hit is None:
+            hit = self._shares[length] = [dataflow_share(self.mcm, paths[0]) for _, paths in self.path_groups(length)]
+        return hit
+
+    def group_heads(self, length: int) -> np.ndarray:
+        """The first path of every :meth:`path_groups` group of ``length``, ``(groups, length)``."""
+        hit = self._heads.get(length)
+        if hit is None:
+            hit = self._heads[length] = np.array([paths[0] for _, paths in self.path_groups(length)], dtype=np.int64)
+        return hit
+
     def _build(self, window: WindowSpec, slot: int) -> list[WindowCandidate]:
         m, lo, hi = window[slot]
+        mcm, objective = self.mcm, self.objective
         out: list[tuple[tuple, WindowCandidate]] = []
         for cuts in self.cut_sets(window, slot):
             length = len(cuts) + 1
-            for _, paths in self.path_groups(length):
-                # Equal signatures give equal results: one evaluation per group, and only the
-                # first ``per_signature`` placements of a group are kept (every one when single-chiplet).
+            # Equal signatures give equal results: one evaluation per group (all groups of the cut
+            # set in one vectorised call), and only the first ``per_signature`` placements of a group
+            # are kept (every one when single-chiplet).
+            bounds = (lo, *cuts, hi)
+            res = self.ev.evaluate_paths(m, bounds, self.group_heads(length))
+            lat, en = res.latency_s.tolist(), res.energy_j.tolist()
+            mb, load = res.minibatch.tolist(), res.weight_load_s.tolist()
+            placement = (m, bounds)
+            for g, ((sig, paths), share) in enumerate(zip(self.path_groups(length), self.group_shares(length))):
                 keep = paths if length == 1 else paths[: self.per_signature]
-                base = candidate_of(self.ev, Assignment.from_cuts(m, lo, hi, cuts, keep[0]), self.objective)
-                out.append(((base.value, base.size, cuts, keep[0]), base))
-                for path in keep[1:]:
-                    c = WindowCandidate(Assignment.from_cuts(m, lo, hi, cuts, path), mask_of(path), length,
-                                        base.latency_s, base.energy_j, base.value, base.minibatch,
-                                        base.weight_load_s, tuple(path), base.dataflow_share)
-                    out.append(((c.value, c.size, cuts, path), c))
+                value = objective_value(objective, lat[g], en[g])
+                for path in keep:
+                    c = WindowCandidate(placement, mask_of(path), length, lat[g], en[g], value, mb[g], load[g],
+                                        path, share)
+                    out.append(((value, length, cuts, path), c))
         out.sort(key=lambda t: t[0])
         return [c for _, c in out]

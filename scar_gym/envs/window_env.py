@@ -98,9 +98,9 @@ class WindowEnv(ScarEnvBase):
       first reset of a scenario in it reads SCAR's schedule and the candidate pools from disk
       instead of computing them (same results; other scenarios are computed as usual).
     * ``obs_mode``: ``"slots"`` (default) or ``"sets"`` (adds the NoP keys above).
-    * ``pool_segment_cap``, ``pool_paths_per_root``: a hard cap on the candidates' segments and the DFS
-      paths per root chiplet on every MCM (``None``: the defaults of
-      :class:`~scar_gym.envs.candidates.CandidatePools`). With ``windows="reconfig"`` and
+    * ``pool_segment_cap``, ``pool_paths_per_root``: a cap on the candidates' segments (raised to a
+      quarter of the chiplets on MCMs of more than 48) and the DFS paths per root chiplet on every
+      MCM (``None``: the defaults of :class:`~scar_gym.envs.candidates.CandidatePools`). With ``windows="reconfig"`` and
       ``anchor=False`` the env runs no SCAR at all: the size-agnostic agents use 12 and 2, which keeps
       a 6x6 / 8x8 episode under a second.
     * ``relocate``: up to this many **relocations** per decision (0 = off, the default of v0): pool
@@ -112,7 +112,8 @@ class WindowEnv(ScarEnvBase):
 
     * v0: initial version. Later, with valid actions unchanged: ``invalid_action="nearest"``,
       ``max_invalid`` 1000 -> 100, ``max_episode_steps`` registered; ``obs_mode``,
-      ``pool_segment_cap``, ``pool_paths_per_root`` (defaults leave v0's episodes unchanged).
+      ``pool_segment_cap``, ``pool_paths_per_root`` (defaults leave v0's episodes unchanged);
+      ``pool_segment_cap`` scales with MCMs of more than 48 chiplets (none was trained on).
     """
 
     def __init__(self, scenario: Any = "sc4", mcm: str | MCM = "het-sides-3x3", *,
@@ -310,6 +311,26 @@ class WindowEnv(ScarEnvBase):
         mask = np.zeros(k_max, dtype=bool)
         mask[: len(slots)] = True
         st.mask = mask
+
+    def slot_outlook(self) -> np.ndarray:
+        """Per listed slot, the scenario's estimated ``(latency_s, energy_j)`` if it is taken:
+        ``(len(candidates), 2)``. What is placed counts as is, the candidate at its own cost, the
+        rest of the scenario at the optimistic per-layer estimates the rewards use (the window's
+        later models, later windows). A one-step lookahead on the scenario objective, where the slot
+        order ranks each candidate by the model's own objective alone."""
+        st = self._need_reset()
+        out = np.zeros((len(st.slots), 2))
+        if not st.running or not st.slots:
+            return out
+        plan, wi, k = st.plan, st.wi, st.k
+        m, lo, hi = st.win[k]
+        cum = st.data.est_en_cum[m]
+        rest_en = max(0.0, st.est_en_total_j - st.est_en_placed_j - (cum[hi] - cum[lo]))
+        later_lat = max(st.win_lat_s, plan.est_tail_max_s[wi][k + 1])
+        for j, c in enumerate(st.slots):
+            out[j, 0] = st.done_lat_s + max(later_lat, c.latency_s) + plan.est_future_s[wi]
+            out[j, 1] = st.done_en_j + st.win_en_j + c.energy_j + rest_en
+        return out
 
     def _estimate(self) -> tuple[float, float]:
         st = self._state

@@ -139,7 +139,9 @@ class SegmentScorer(CutSetEstimator):
 
     def score(self, cuts_by_s: dict[int, list[Cuts]], probes_by_s: dict[int, Sequence[Sequence[int]]]) -> list[ScoredCuts]:
         """Score every candidate on its best probe; returns all candidates sorted best first."""
-        out: list[ScoredCuts] = []
+        cands: list[Cuts] = []
+        parts: list[tuple[np.ndarray, ...]] = []
+        probe_of: list[tuple[int, ...]] = []  # per candidate, its best probe
         for s, cand in cuts_by_s.items():
             if not cand or not probes_by_s.get(s):
                 continue
@@ -149,12 +151,27 @@ class SegmentScorer(CutSetEstimator):
             val = objective_value(self.objective, lat, en)
             best_p = np.argmin(val, axis=0)
             idx = np.arange(len(cand))
-            best, best_l, best_e = val[best_p, idx], lat[best_p, idx], en[best_p, idx]
-            out.extend(ScoredCuts(c, float(v), float(lt), float(e), probes[p])
-                       for c, v, lt, e, p in zip(cand, best.tolist(), best_l.tolist(), best_e.tolist(),
-                                                 best_p.tolist()))
-        out.sort(key=lambda x: (x.score, x.num_segments, x.cuts))
-        return out
+            parts.append((val[best_p, idx], lat[best_p, idx], en[best_p, idx], np.full(len(cand), s)))
+            cands.extend(cand)
+            probe_of.extend(probes[p] for p in best_p.tolist())
+        if not cands:
+            return []
+        score, lat, en, segs = (np.concatenate(x) for x in zip(*parts))
+        # Best first by (score, segments, cuts): numpy orders by the first two; the rare runs equal
+        # in both (repeated identical blocks) are ordered by their cut sets, as a sort on all three.
+        order = np.lexsort((segs, score)).tolist()
+        sc_sorted, sg_sorted = score[order], segs[order]
+        tie = np.flatnonzero((sc_sorted[1:] == sc_sorted[:-1]) & (sg_sorted[1:] == sg_sorted[:-1]))
+        i = 0
+        while i < len(tie):
+            j = i
+            while j + 1 < len(tie) and tie[j + 1] == tie[j] + 1:
+                j += 1
+            a, b = int(tie[i]), int(tie[j]) + 2
+            order[a:b] = sorted(order[a:b], key=lambda k: cands[k])
+            i = j + 1
+        score_l, lat_l, en_l = score.tolist(), lat.tolist(), en.tolist()
+        return [ScoredCuts(cands[k], score_l[k], lat_l[k], en_l[k], probe_of[k]) for k in order]
 
 
 def top_k(scored: Sequence[ScoredCuts], k: int) -> list[ScoredCuts]:
