@@ -32,7 +32,7 @@ import numpy as np
 from agents import ANY_SIZE_AGENT
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
-from scar_gym.envs.rollout_search import ANY_SIZE_SEARCH, RolloutSearchPolicy
+from scar_gym.envs.rollout_search import ANY_SIZE_ENV, ANY_SIZE_SEARCH, RolloutSearchPolicy
 
 #: Where a run or pretrained directory keeps its agent: agent directories first (weights only),
 #: then Stable-Baselines3 zips (``--trust`` only).
@@ -184,12 +184,22 @@ class PPOPolicy(RolloutSearchPolicy):
             raise ConfigError("agent", f"{self.model_path.name!r} was trained for {self.trained_for()}; "
                               f"given {mcm.name} with {n} chiplets", fix)
 
+    def inference_env_kwargs(self) -> dict[str, Any]:
+        """The training ``env_kwargs``; for an agent trained on MCM-Reconfig windows (no SCAR run)
+        plus the pool options of :data:`~scar_gym.envs.rollout_search.ANY_SIZE_ENV` it does not set
+        (a lighter SEG: same observation shapes, pools scored faster)."""
+        kwargs = dict(self.config.env_kwargs)
+        if kwargs.get("windows") == "reconfig":
+            for key, value in ANY_SIZE_ENV.items():
+                kwargs.setdefault(key, value)
+        return kwargs
+
     def make_env(self, evaluator: Evaluator):
         """The training env id with the training kwargs, on the evaluator's models and MCM; its
         observation must be the one the network was built for (else one ConfigError saying what the
         agent was trained for and what it was given, before the network runs)."""
         self.check_mcm(evaluator.mcm)
-        env = self.env_for(evaluator, self.config.env_id, **self.config.env_kwargs)
+        env = self.env_for(evaluator, self.config.env_id, **self.inference_env_kwargs())
         want, got = self._model.observation_space, env.observation_space
         shapes = {k: s.shape for k, s in want.spaces.items()}
         if shapes != {k: s.shape for k, s in got.spaces.items()}:

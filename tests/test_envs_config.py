@@ -50,6 +50,9 @@ def test_an_unknown_option_is_one_error_naming_it(env_id, key, hint):
     (WindowConfig, {"obs_mode": "graph"}, "obs_mode"),
     (WindowConfig, {"pool_segment_cap": 0}, "pool_segment_cap"),
     (WindowConfig, {"pool_paths_per_root": 1.5}, "pool_paths_per_root"),
+    (WindowConfig, {"pool_seg_limit": 0}, "pool_seg_limit"),
+    (WindowConfig, {"pool_max_probes": "8"}, "pool_max_probes"),
+    (WindowConfig, {"bank": "runs/banks/x", "pool_max_probes": 8}, "bank"),
 ])
 def test_bad_values_name_the_field(cls, options, field):
     with pytest.raises(ConfigError) as e:

@@ -111,3 +111,23 @@ def test_the_lookahead_rollouts_find_what_the_slot_order_misses():
     with pytest.raises(ConfigError) as e:
         make_policy("window-ls", lookahead=1)
     assert e.value.field == "lookahead"
+
+
+def test_pool_options_of_the_any_size_search_apply_where_they_say():
+    """The segment cap grows to a quarter of the chiplets past 48 (16 on 8x8, 12 on 6x6); the light
+    SEG applies only on MCMs of more than 16 chiplets (small ones keep SCAR's)."""
+    import gymnasium as gym
+
+    from scar_gym.envs.rollout_search import ANY_SIZE_ENV
+
+    def pools(mcm):
+        env = gym.make("ScarGym/Window-v0", scenario="sc5", mcm=mcm, reward="edp", reference=None,
+                       **ANY_SIZE_ENV).unwrapped
+        env.reset(seed=0)
+        return env._state.pools
+
+    big, mid, small = pools("het-sides-8x8"), pools("het-sides-6x6"), pools("het-sides-3x3")
+    assert (big.segment_cap, mid.segment_cap, small.segment_cap) == (16, 12, 12)
+    assert max(c.size for c in big.pool(big.data.plan(None).windows[1], 0)) == 16
+    assert (big.steps.seg_limit, big.steps.max_probes) == (200, 8)
+    assert (small.steps.seg_limit, small.steps.max_probes) == (2000, 24)

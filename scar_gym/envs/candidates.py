@@ -145,6 +145,7 @@ class CandidatePools:
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
         self._heads: dict[int, np.ndarray] = {}
         self._shares: dict[int, list[tuple[float, ...]]] = {}
+        self._masks: dict[int, list[list[int]]] = {}
         self._relocated: dict[tuple, list[WindowCandidate]] = {}
         self._pool_placements: dict[tuple, set[tuple]] = {}
         self._class_list = [int(x) for x in self.mcm.class_of]
@@ -280,6 +281,13 @@ class CandidatePools:
             hit = self._shares[length] = [dataflow_share(self.mcm, paths[0]) for _, paths in self.path_groups(length)]
         return hit
 
+    def group_masks(self, length: int) -> list[list[int]]:
+        """The chiplet bit masks of every :meth:`path_groups` group's paths."""
+        hit = self._masks.get(length)
+        if hit is None:
+            hit = self._masks[length] = [[mask_of(p) for p in paths] for _, paths in self.path_groups(length)]
+        return hit
+
     def group_heads(self, length: int) -> np.ndarray:
         """The first path of every :meth:`path_groups` group of ``length``, ``(groups, length)``."""
         hit = self._heads.get(length)
@@ -301,12 +309,12 @@ class CandidatePools:
             lat, en = res.latency_s.tolist(), res.energy_j.tolist()
             mb, load = res.minibatch.tolist(), res.weight_load_s.tolist()
             placement = (m, bounds)
-            for g, ((sig, paths), share) in enumerate(zip(self.path_groups(length), self.group_shares(length))):
+            groups = zip(self.path_groups(length), self.group_shares(length), self.group_masks(length))
+            for g, ((sig, paths), share, masks) in enumerate(groups):
                 keep = paths if length == 1 else paths[: self.per_signature]
                 value = objective_value(objective, lat[g], en[g])
-                for path in keep:
-                    c = WindowCandidate(placement, mask_of(path), length, lat[g], en[g], value, mb[g], load[g],
-                                        path, share)
+                for path, mask in zip(keep, masks):
+                    c = WindowCandidate(placement, mask, length, lat[g], en[g], value, mb[g], load[g], path, share)
                     out.append(((value, length, cuts, path), c))
         out.sort(key=lambda t: t[0])
         return [c for _, c in out]

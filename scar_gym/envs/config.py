@@ -169,6 +169,8 @@ class WindowConfig(EnvConfig):
     bank: str | None = None
     pool_segment_cap: int | None = None
     pool_paths_per_root: int | None = None
+    pool_seg_limit: int | None = None
+    pool_max_probes: int | None = None
     obs_mode: str = "slots"
 
     env_id = "ScarGym/Window-v0"
@@ -186,11 +188,14 @@ class WindowConfig(EnvConfig):
                               "write bank: DIR (built with scar-gym bank build) or leave it out")
         _int(self.pool_segment_cap, "pool_segment_cap", 1, "use None (no cap) or e.g. 12", none_ok=True)
         _int(self.pool_paths_per_root, "pool_paths_per_root", 1, "use None (the default) or e.g. 2", none_ok=True)
+        _int(self.pool_seg_limit, "pool_seg_limit", 1, "use None (SCAR's 2000) or e.g. 200", none_ok=True)
+        _int(self.pool_max_probes, "pool_max_probes", 1, "use None (SCAR's 24) or e.g. 8", none_ok=True)
         if self.obs_mode not in OBS_MODES:
             raise ConfigError("obs_mode", f"unknown mode {self.obs_mode!r}", f"use one of {', '.join(OBS_MODES)}")
-        if self.bank is not None and (self.pool_segment_cap is not None or self.pool_paths_per_root is not None):
-            raise ConfigError("bank", "a bank stores pools built without pool_segment_cap / pool_paths_per_root",
-                              "drop bank, or leave the pool caps at None")
+        pool_options = ("pool_segment_cap", "pool_paths_per_root", "pool_seg_limit", "pool_max_probes")
+        if self.bank is not None and any(getattr(self, o) is not None for o in pool_options):
+            raise ConfigError("bank", f"a bank stores pools built without {' / '.join(pool_options)}",
+                              "drop bank, or leave the pool options at None")
         if isinstance(self.windows, str) and self.windows not in WINDOW_MODES:
             raise ConfigError("windows", f"unknown mode {self.windows!r}", f"use {', '.join(WINDOW_MODES)} or a list")
 

@@ -52,9 +52,15 @@ MAX_WINDOW_SETS = 16
 INFERENCE_REWARD = "edp"
 #: The search of the schedulers that run no SCAR (``ppo-any``, ``window-ls-any``): greedy rollouts of
 #: the prior and of the lookahead on five boundary sets (SCAR's periodic one and four jittered), then
-#: the local search, 16 rollouts in all. Measured on large-6x6 (window-ls-any, EDP / SCAR geomean):
-#: 3 sets, no lookahead, 8 rollouts 1.076; with the lookahead, 16 rollouts 1.016; 5 sets 0.985.
+#: the local search, 16 rollouts in all. Each step of it, measured: results/agents/scaling/README.md.
 ANY_SIZE_SEARCH: dict[str, Any] = {"samples": 16, "window_sets": 5, "lookahead": True}
+#: Window-v0's pool options at inference for the schedulers that run no SCAR: 12 segments at most
+#: (a quarter of the chiplets past 48), 2 DFS paths per root chiplet, and a lighter SEG than SCAR's
+#: (200 cut sets enumerated per segment count, 8 probe class sequences, against 2000 and 24): the
+#: cut-set scoring was most of a 6x6 schedule's time (large-6x6, window-ls-any: 2.2 -> 1.45 CPU-s,
+#: EDP / SCAR 0.969 -> 0.974). An agent's own ``env_kwargs`` win over these.
+ANY_SIZE_ENV: dict[str, Any] = {"windows": "reconfig", "anchor": False, "pool_segment_cap": 12,
+                                "pool_paths_per_root": 2, "pool_seg_limit": 200, "pool_max_probes": 8}
 
 
 @dataclass
@@ -344,5 +350,4 @@ class AnySizeWindowSearchPolicy(WindowSearchPolicy):
         self.window_sets = RolloutSearchPolicy(samples, improve, window_sets).window_sets  # validated there
 
     def make_env(self, evaluator: Evaluator):
-        return self.env_for(evaluator, "ScarGym/Window-v0", relocate=self.relocate, k_max=self.k_max,
-                            windows="reconfig", anchor=False, pool_segment_cap=12, pool_paths_per_root=2)
+        return self.env_for(evaluator, "ScarGym/Window-v0", relocate=self.relocate, k_max=self.k_max, **ANY_SIZE_ENV)

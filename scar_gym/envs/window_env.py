@@ -16,6 +16,7 @@ from scar_gym.workloads.layers import OP_TYPES
 from scar_gym.envs import features as F
 from scar_gym.envs.base import ScarEnvBase, as_index
 from scar_gym.envs.candidates import CandidatePools, WindowCandidate, candidate_of
+from scar_gym.policies.scar.steps import is_large
 from scar_gym.envs.config import WINDOW_MODES, WindowConfig
 from scar_gym.envs.types import WindowState, normalise_windows
 
@@ -103,6 +104,12 @@ class WindowEnv(ScarEnvBase):
       MCM (``None``: the defaults of :class:`~scar_gym.envs.candidates.CandidatePools`). With ``windows="reconfig"`` and
       ``anchor=False`` the env runs no SCAR at all: the size-agnostic agents use 12 and 2, which keeps
       a 6x6 / 8x8 episode under a second.
+    * ``pool_seg_limit``, ``pool_max_probes``: SEG's effort for the pools' cut sets on MCMs of more
+      than 16 chiplets (``None``: SCAR's, 2000 cut sets enumerated per segment count and 24 probe
+      class sequences): the cut-set scoring is most of a pool's cost there; the size-agnostic search
+      runs 200 and 8 (:data:`~scar_gym.envs.rollout_search.ANY_SIZE_ENV`). Smaller MCMs keep SCAR's
+      SEG: it is cheap there, and a light one misses cut sets (paper sc4 on het-sides-3x3: EDP / SCAR
+      1.02 -> 1.48 with 200 and 8).
     * ``relocate``: up to this many **relocations** per decision (0 = off, the default of v0): pool
       candidates blocked by chiplets taken earlier in the window, moved onto free chiplets of the
       same class (:meth:`~scar_gym.envs.candidates.CandidatePools.relocated`). They compete for the
@@ -112,7 +119,8 @@ class WindowEnv(ScarEnvBase):
 
     * v0: initial version. Later, with valid actions unchanged: ``invalid_action="nearest"``,
       ``max_invalid`` 1000 -> 100, ``max_episode_steps`` registered; ``obs_mode``,
-      ``pool_segment_cap``, ``pool_paths_per_root`` (defaults leave v0's episodes unchanged);
+      ``pool_segment_cap``, ``pool_paths_per_root``, ``pool_seg_limit``, ``pool_max_probes`` (defaults
+      leave v0's episodes unchanged);
       ``pool_segment_cap`` scales with MCMs of more than 48 chiplets (none was trained on).
     """
 
@@ -126,6 +134,11 @@ class WindowEnv(ScarEnvBase):
             self.pool_kwargs["segment_cap"] = cfg.pool_segment_cap
         if cfg.pool_paths_per_root is not None:
             self.pool_kwargs["paths_per_root"] = cfg.pool_paths_per_root
+        if is_large(self.mcm):  # small MCMs keep SCAR's SEG: cheap there, and it finds what a light one misses
+            if cfg.pool_seg_limit is not None:
+                self.pool_kwargs["seg_limit"] = cfg.pool_seg_limit
+            if cfg.pool_max_probes is not None:
+                self.pool_kwargs["max_probes"] = cfg.pool_max_probes
         self.action_space = spaces.Discrete(k_max)
         self._nop: dict[str, np.ndarray] = {}
         if cfg.obs_mode == "sets":
@@ -314,21 +327,26 @@ class WindowEnv(ScarEnvBase):
 
     def slot_outlook(self) -> np.ndarray:
         """Per listed slot, the scenario's estimated ``(latency_s, energy_j)`` if it is taken:
-        ``(len(candidates), 2)``. What is placed counts as is, the candidate at its own cost, the
-        rest of the scenario at the optimistic per-layer estimates the rewards use (the window's
-        later models, later windows). A one-step lookahead on the scenario objective, where the slot
-        order ranks each candidate by the model's own objective alone."""
+        ``(len(candidates), 2)``. A one-step lookahead on the scenario objective, where the slot order
+        ranks each candidate by the model's own objective alone. What is placed counts as is and the
+        candidate at its own cost; the window's later models share the chiplets the candidate leaves
+        free, as ideal pipelines (their single-chiplet latencies on their best classes, summed, over
+        the free chiplets; at most the longest of them, each having one chiplet at least); later
+        windows and all energy still to come at the optimistic per-layer estimates the rewards use."""
         st = self._need_reset()
         out = np.zeros((len(st.slots), 2))
         if not st.running or not st.slots:
             return out
-        plan, wi, k = st.plan, st.wi, st.k
+        data, plan, wi, k = st.data, st.plan, st.wi, st.k
         m, lo, hi = st.win[k]
-        cum = st.data.est_en_cum[m]
+        cum = data.est_en_cum[m]
         rest_en = max(0.0, st.est_en_total_j - st.est_en_placed_j - (cum[hi] - cum[lo]))
-        later_lat = max(st.win_lat_s, plan.est_tail_max_s[wi][k + 1])
+        later = [float(data.est_lat_cum[m2][b] - data.est_lat_cum[m2][a]) for m2, a, b in st.win[k + 1:]]
+        later_sum, later_max = sum(later), max(later, default=0.0)
         for j, c in enumerate(st.slots):
-            out[j, 0] = st.done_lat_s + max(later_lat, c.latency_s) + plan.est_future_s[wi]
+            free = st.free_count - c.size
+            later_lat = min(later_max, later_sum / free) if later else 0.0
+            out[j, 0] = st.done_lat_s + max(st.win_lat_s, later_lat, c.latency_s) + plan.est_future_s[wi]
             out[j, 1] = st.done_en_j + st.win_en_j + c.energy_j + rest_en
         return out
 
