@@ -510,3 +510,54 @@ def test_cost_preset_option_chooses_the_per_layer_costs():
         ScheduleEnv("sc9", "het-sides-3x3", cost_preset="zigzag")
     with pytest.raises(ConfigError, match="cost_preset"):
         ScheduleEnv("sc9", "het-sides-3x3", cost_preset="maestro", cost_model=make_cost_model(preset="paper")).reset(seed=0)
+
+
+def _slots_one_by_one(pool, moved, taken, room, anchor, k_max):
+    """Window-v0's slot rule written candidate by candidate (the definition select_slots vectorises):
+    walk the pool and the relocations merged by (value, size), pool first on ties; keep the first
+    feasible one of every segment count, then the first feasible ones, k_max minus the anchor."""
+    import heapq
+
+    feasible, best_per_size = [], {}
+    for c in heapq.merge(list(pool), moved, key=lambda c: (c.value, c.size)):
+        if c.mask & taken or c.size > room:
+            continue
+        if anchor is not None and c.mask == anchor.mask and c.assignment == anchor.assignment:
+            continue
+        if len(feasible) < k_max:
+            feasible.append(c)
+        best_per_size.setdefault(c.size, c)
+    budget = k_max - (anchor is not None)
+    must = list(best_per_size.values())[:budget]
+    rest = [c for c in feasible if all(c is not m for m in must)][: budget - len(must)]
+    return sorted(must + rest, key=lambda c: (c.value, c.size))
+
+
+@pytest.mark.parametrize("mcm,kwargs", [
+    ("het-sides-3x3", {"relocate": 24}),  # SCAR's windows, the anchor, relocations
+    ("het-cross-6x6", {"windows": "reconfig", "anchor": False, "relocate": 24, "pool_segment_cap": 12,
+                       "pool_paths_per_root": 2}),
+])
+def test_listed_slots_follow_the_candidate_by_candidate_rule(mcm, kwargs):
+    env = gym.make("ScarGym/Window-v0", scenario="sc5", mcm=mcm, reward="edp", reference=None, **kwargs).unwrapped
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(2):
+        _, info = env.reset(seed=0)
+        done = False
+        while not done:
+            st = env._state
+            m = st.win[st.k][0]
+            room = st.free_count - (len(st.win) - st.k - 1)
+            anchor = st.anchors.get((st.wi, m))
+            if anchor is not None and (anchor.mask & st.taken or anchor.size > room):
+                anchor = None
+            moved = st.pools.relocated(st.win, st.k, st.taken, room, 24) if st.taken else []
+            want = _slots_one_by_one(st.pools.pool(st.win, st.k), moved, st.taken, room, anchor, 16)
+            got = env.candidates[1:] if anchor is not None else env.candidates
+            assert [c.assignment for c in got] == [c.assignment for c in want]
+            checked += 1
+            valid = np.flatnonzero(info["action_mask"])
+            _, _, term, trunc, info = env.step(int(valid[rng.integers(len(valid))]))
+            done = term or trunc
+    assert checked > 20

@@ -130,11 +130,48 @@ class LazyPool(SequenceABC):
     """A stored pool, decoded into :class:`~scar_gym.envs.candidates.WindowCandidate` s one by one
     as they are read (Window-v0 usually reads only the first few dozen of a pool), each once."""
 
-    __slots__ = ("_model", "_lo", "_n", "_shared", "_items")
+    __slots__ = ("_model", "_lo", "_n", "_shared", "_items", "_num_chiplets", "_arrays")
 
-    def __init__(self, model: int, lo: int, hi: int, shared: tuple):
+    def __init__(self, model: int, lo: int, hi: int, shared: tuple, num_chiplets: int):
         self._model, self._lo, self._n, self._shared = model, lo, hi - lo, shared
         self._items: list[Any] = [None] * (hi - lo)
+        self._num_chiplets = num_chiplets
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(values, sizes, chiplet bit masks) of the pool's candidates, as
+        :class:`~scar_gym.envs.candidates.CandidateArray` has them, without making the candidates."""
+        if self._arrays is None:
+            from scar_gym.envs.candidates import mask_array
+
+            values, cand_value, seg_off, flat, _ = self._shared
+            lo, hi = self._lo, self._lo + self._n
+            vals = np.array([values[cand_value[i]][2] for i in range(lo, hi)], dtype=np.float64)
+            offs = seg_off[lo:hi + 1]
+            masks = []
+            for i in range(self._n):
+                mask = 0
+                for r in range(3 * offs[i] + 2, 3 * offs[i + 1], 3):
+                    mask |= 1 << flat[r]
+                masks.append(mask)
+            self._arrays = (vals, np.diff(np.array(offs, dtype=np.int64)), mask_array(masks, self._num_chiplets))
+        return self._arrays
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._columns()[0]
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return self._columns()[1]
+
+    @property
+    def masks(self) -> np.ndarray:
+        return self._columns()[2]
+
+    def contains(self, bounds: tuple[int, ...], chiplets: tuple[int, ...]) -> bool:
+        """Whether the pool holds the placement of segments ``bounds`` on ``chiplets``."""
+        return any(c.bounds == bounds and c.chiplets == chiplets for c in self)
 
     def __len__(self) -> int:
         return self._n
@@ -314,7 +351,7 @@ class ScenarioBank:
         off = arrays["pool_off"].tolist()
         for p, (window_l, slot) in enumerate(doc["pools"]):
             window = tuple(tuple(t) for t in window_l)
-            pools.preload(window, slot, LazyPool(window[slot][0], off[p], off[p + 1], shared))
+            pools.preload(window, slot, LazyPool(window[slot][0], off[p], off[p + 1], shared, data.mcm.num_chiplets))
         return True
 
 

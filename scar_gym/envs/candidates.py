@@ -36,8 +36,9 @@ rebalanced onto single chiplets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -103,6 +104,94 @@ def candidate_of(ev: Evaluator, a: Assignment, objective: str) -> WindowCandidat
                            chips, dataflow_share(ev.mcm, chips))
 
 
+def mask_array(masks: Sequence[int], num_chiplets: int) -> np.ndarray:
+    """Chiplet bit masks as an array: ``uint64`` up to 64 chiplets, Python ints (``object``) past."""
+    return np.array(masks, dtype=np.uint64 if num_chiplets <= 64 else object)
+
+
+class CandidateArray(SequenceABC):
+    """A pool, sorted best first, as arrays: what Window-v0 filters on (``values``, ``sizes``, chiplet
+    bit ``masks``) in numpy; each :class:`WindowCandidate` is made on first access (a pool holds
+    thousands, an episode reads a few dozen). Built by :meth:`CandidatePools._build`, or from
+    candidates already made (:meth:`of`)."""
+
+    def __init__(self, values: np.ndarray, sizes: np.ndarray, masks: np.ndarray, make: Callable[[int], WindowCandidate],
+                 contains: Callable[[tuple[int, ...], tuple[int, ...]], bool] | None = None):
+        self.values, self.sizes, self.masks = values, sizes, masks
+        self._make = make
+        self._contains = contains
+        self._items: list[WindowCandidate | None] = [None] * len(values)
+
+    @classmethod
+    def of(cls, candidates: Sequence[WindowCandidate], num_chiplets: int) -> "CandidateArray":
+        items = list(candidates)
+        arr = cls(np.array([c.value for c in items], dtype=np.float64), np.array([c.size for c in items], dtype=np.int64),
+                  mask_array([c.mask for c in items], num_chiplets), items.__getitem__)
+        arr._items = items
+        return arr
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return [self[k] for k in range(*j.indices(len(self)))]
+        c = self._items[j]
+        if c is None:
+            c = self._items[j] = self._make(j if j >= 0 else j + len(self))
+        return c
+
+    def __iter__(self):
+        for j in range(len(self)):
+            yield self[j]
+
+    def contains(self, bounds: tuple[int, ...], chiplets: tuple[int, ...]) -> bool:
+        """Whether the pool holds the placement of segments ``bounds`` on ``chiplets``."""
+        if self._contains is not None:
+            return self._contains(bounds, chiplets)
+        return any(c.bounds == bounds and c.chiplets == chiplets for c in self)
+
+
+def select_slots(pool, moved: Sequence[WindowCandidate], taken: int, room: int, anchor: WindowCandidate | None,
+                 k_max: int) -> list[WindowCandidate]:
+    """Window-v0's listed candidates (without the anchor) for one decision, best first.
+
+    ``pool`` (a :class:`CandidateArray`, or any sequence with ``values``/``sizes``/``masks`` arrays)
+    and ``moved`` (relocations, sorted by ``(value, size)``) are merged by ``(value, size)``, the pool
+    first on ties; candidates that overlap ``taken`` or need more than ``room`` chiplets and
+    duplicates of ``anchor`` are dropped. Kept: the first feasible candidate of every segment count
+    (so that "fewer chiplets, leave room for the others" stays an option), then the first feasible
+    ones, up to ``k_max`` minus the anchor's slot; listed by ``(value, size)``."""
+    budget = k_max - (anchor is not None)
+    ok = (pool.sizes <= room) & ((pool.masks & type(pool.masks[0])(taken)) == 0) if len(pool) else np.zeros(0, bool)
+    idx = np.flatnonzero(ok)
+    if anchor is not None:  # the anchor's own placement is listed in slot 0, not twice
+        same = idx[pool.masks[idx] == anchor.mask] if len(idx) else idx
+        drop = [i for i in same.tolist() if pool[i].assignment == anchor.assignment]
+        if drop:
+            idx = idx[~np.isin(idx, drop)]
+    moved = [c for c in moved if not (c.mask & taken) and c.size <= room and
+             not (anchor is not None and c.mask == anchor.mask and c.assignment == anchor.assignment)]
+    # Merged order: (value, size), then the pool before the relocations, then each one's own order.
+    first = {}
+    sizes = pool.sizes[idx]
+    _, at = np.unique(sizes, return_index=True)
+    entries = [((float(pool.values[idx[a]]), int(sizes[a]), 0, int(a)), int(idx[a])) for a in at.tolist()]
+    entries += [((m.value, m.size, 1, j), m) for j, m in enumerate(moved)]
+    for key, item in sorted(entries, key=lambda e: e[0]):
+        if key[1] not in first:
+            first[key[1]] = (key, item)
+    head = [((float(pool.values[i]), int(pool.sizes[i]), 0, a), int(i)) for a, i in enumerate(idx[:k_max].tolist())]
+    head += [((m.value, m.size, 1, j), m) for j, m in enumerate(moved[:k_max])]
+    feasible = [item for _, item in sorted(head, key=lambda e: e[0])[:k_max]]
+    must_entries = sorted(first.values(), key=lambda e: e[0])[:budget]
+    must = [item for _, item in must_entries]
+    must_ids = {id(x) if not isinstance(x, int) else ("p", x) for x in must}
+    rest = [x for x in feasible if (id(x) if not isinstance(x, int) else ("p", x)) not in must_ids][: budget - len(must)]
+    chosen = [pool[x] if isinstance(x, int) else x for x in must + rest]
+    return sorted(chosen, key=lambda c: (c.value, c.size))
+
+
 class CandidatePools:
     """Builds and caches the pools of one scenario (stored in ``ScenarioData.extras``).
 
@@ -141,13 +230,10 @@ class CandidatePools:
         self.max_segments = max_segments if large else None
         self.segment_cap = None if segment_cap is None else max(segment_cap, self.mcm.num_chiplets // 4)
         self._paths: dict[int, list[tuple[int, ...]]] = {}
-        self._pools: dict[tuple, list[WindowCandidate]] = {}
+        self._pools: dict[tuple, CandidateArray] = {}
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
-        self._heads: dict[int, np.ndarray] = {}
-        self._shares: dict[int, list[tuple[float, ...]]] = {}
-        self._masks: dict[int, list[list[int]]] = {}
+        self._kept: dict[int, _Kept] = {}
         self._relocated: dict[tuple, list[WindowCandidate]] = {}
-        self._pool_placements: dict[tuple, set[tuple]] = {}
         self._class_list = [int(x) for x in self.mcm.class_of]
         self._hops_list = self.mcm.hops.tolist()
 
@@ -159,12 +245,15 @@ class CandidatePools:
             hit = data.extras[key] = cls(data, **kwargs)
         return hit
 
-    def preload(self, window: WindowSpec, slot: int, candidates: list[WindowCandidate]) -> None:
+    def preload(self, window: WindowSpec, slot: int, candidates: Sequence[WindowCandidate]) -> None:
         """Take the pool of ``(window, slot)`` as computed elsewhere (a scenario bank,
-        :mod:`scar_gym.envs.bank`); a pool already built here is kept."""
+        :mod:`scar_gym.envs.bank`: its lazy pools carry the arrays of :class:`CandidateArray`; other
+        sequences are wrapped in one); a pool already built here is kept."""
+        if not hasattr(candidates, "masks"):
+            candidates = CandidateArray.of(candidates, self.mcm.num_chiplets)
         self._pools.setdefault((window, slot), candidates)
 
-    def built_pools(self) -> dict[tuple, list[WindowCandidate]]:
+    def built_pools(self) -> dict[tuple, CandidateArray]:
         """The pools built so far, by ``(window, slot)``."""
         return dict(self._pools)
 
@@ -180,7 +269,7 @@ class CandidatePools:
                    for m, a, b in window]
         return self.steps.allocation(weights, allocation_caps([(a, b) for _, a, b in window], self.mcm.num_chiplets))
 
-    def pool(self, window: WindowSpec, slot: int) -> list[WindowCandidate]:
+    def pool(self, window: WindowSpec, slot: int) -> CandidateArray:
         """The sorted candidates of model ``window[slot]`` (cached)."""
         key = (window, slot)
         hit = self._pools.get(key)
@@ -229,15 +318,12 @@ class CandidatePools:
         out: list[WindowCandidate] = []
         m = window[slot][0]
         pool = self.pool(window, slot)
-        in_pool = self._pool_placements.get((window, slot))
-        if in_pool is None:
-            in_pool = self._pool_placements[(window, slot)] = {(c.bounds, c.chiplets) for c in pool}
+        blocked = (pool.masks & type(pool.masks[0])(taken)) != 0 if len(pool) else np.zeros(0, bool)
         made = 0  # relocations made, those landing on a pool placement included: ``limit`` bounds the work
-        for c in pool:
+        for i in np.flatnonzero(blocked & (pool.sizes <= min(room, len(free)))).tolist():
             if made >= limit:
                 break
-            if not (c.mask & taken) or c.size > room or c.size > len(free):
-                continue
+            c = pool[i]
             chips = list(c.chiplets)
             used = 0
             for ch in chips:
@@ -266,55 +352,95 @@ class CandidatePools:
                     continue
                 seen.add(sig)
                 made += 1
-                if (bounds, chips_t) not in in_pool:  # landed on a placement the pool offers already: no second slot
+                if not pool.contains(bounds, chips_t):  # landed on a placement the pool offers already: no second slot
                     a = Assignment(m, tuple(Segment(lo, hi, ch) for lo, hi, ch in zip(bounds[:-1], bounds[1:], chips)))
                     out.append(candidate_of(self.ev, a, self.objective))
         out.sort(key=lambda x: (x.value, x.size))
         self._relocated[key] = out
         return out
 
-    def group_shares(self, length: int) -> list[tuple[float, ...]]:
-        """The :func:`dataflow_share` of every :meth:`path_groups` group of ``length`` (a signature
-        fixes the chiplets' classes, so a group shares it)."""
-        hit = self._shares.get(length)
+    def kept(self, length: int) -> "_Kept":
+        """The placements every pool keeps for cut sets of ``length`` segments (cached): per
+        :meth:`path_groups` group its first ``per_signature`` paths (every one when single-chiplet)."""
+        hit = self._kept.get(length)
         if hit is None:
-            hit = self._shares[length] = [dataflow_share(self.mcm, paths[0]) for _, paths in self.path_groups(length)]
+            groups = self.path_groups(length)
+            paths, group = [], []
+            for g, (_, ps) in enumerate(groups):
+                keep = ps if length == 1 else ps[: self.per_signature]
+                paths.extend(keep)
+                group.extend([g] * len(keep))
+            rank_of = {p: r for r, p in enumerate(sorted(paths))}
+            hit = self._kept[length] = _Kept(
+                heads=np.array([ps[0] for _, ps in groups], dtype=np.int64).reshape(len(groups), length),
+                group=np.array(group, dtype=np.int64), paths=paths,
+                masks=mask_array([mask_of(p) for p in paths], self.mcm.num_chiplets),
+                rank=np.array([rank_of[p] for p in paths], dtype=np.int64),
+                shares=[dataflow_share(self.mcm, ps[0]) for _, ps in groups], path_set=frozenset(paths))
         return hit
 
-    def group_masks(self, length: int) -> list[list[int]]:
-        """The chiplet bit masks of every :meth:`path_groups` group's paths."""
-        hit = self._masks.get(length)
-        if hit is None:
-            hit = self._masks[length] = [[mask_of(p) for p in paths] for _, paths in self.path_groups(length)]
-        return hit
-
-    def group_heads(self, length: int) -> np.ndarray:
-        """The first path of every :meth:`path_groups` group of ``length``, ``(groups, length)``."""
-        hit = self._heads.get(length)
-        if hit is None:
-            hit = self._heads[length] = np.array([paths[0] for _, paths in self.path_groups(length)], dtype=np.int64)
-        return hit
-
-    def _build(self, window: WindowSpec, slot: int) -> list[WindowCandidate]:
+    def _build(self, window: WindowSpec, slot: int) -> CandidateArray:
+        """The pool of ``window[slot]``: every kept placement of every cut set, one vectorised
+        evaluation per cut set (equal signatures give equal results, so each group's first path
+        stands for it), sorted by (value, segments, cut set, path)."""
         m, lo, hi = window[slot]
-        mcm, objective = self.mcm, self.objective
-        out: list[tuple[tuple, WindowCandidate]] = []
-        for cuts in self.cut_sets(window, slot):
-            length = len(cuts) + 1
-            # Equal signatures give equal results: one evaluation per group (all groups of the cut
-            # set in one vectorised call), and only the first ``per_signature`` placements of a group
-            # are kept (every one when single-chiplet).
-            bounds = (lo, *cuts, hi)
-            res = self.ev.evaluate_paths(m, bounds, self.group_heads(length))
-            lat, en = res.latency_s.tolist(), res.energy_j.tolist()
-            mb, load = res.minibatch.tolist(), res.weight_load_s.tolist()
-            placement = (m, bounds)
-            groups = zip(self.path_groups(length), self.group_shares(length), self.group_masks(length))
-            for g, ((sig, paths), share, masks) in enumerate(groups):
-                keep = paths if length == 1 else paths[: self.per_signature]
-                value = objective_value(objective, lat[g], en[g])
-                for path, mask in zip(keep, masks):
-                    c = WindowCandidate(placement, mask, length, lat[g], en[g], value, mb[g], load[g], path, share)
-                    out.append(((value, length, cuts, path), c))
-        out.sort(key=lambda t: t[0])
-        return [c for _, c in out]
+        cut_list = self.cut_sets(window, slot)
+        cut_rank = {c: r for r, c in enumerate(sorted(cut_list))}
+        cols: dict[str, list[np.ndarray]] = {k: [] for k in ("lat", "en", "mb", "load", "size", "cut", "ci", "ki",
+                                                             "rank", "mask")}
+        for ci, cuts in enumerate(cut_list):
+            kept = self.kept(len(cuts) + 1)
+            res = self.ev.evaluate_paths(m, (lo, *cuts, hi), kept.heads)
+            g, n = kept.group, len(kept.paths)
+            cols["lat"].append(res.latency_s[g])
+            cols["en"].append(res.energy_j[g])
+            cols["mb"].append(res.minibatch[g])
+            cols["load"].append(res.weight_load_s[g])
+            cols["size"].append(np.full(n, len(cuts) + 1))
+            cols["cut"].append(np.full(n, cut_rank[cuts]))
+            cols["ci"].append(np.full(n, ci))
+            cols["ki"].append(np.arange(n))
+            cols["rank"].append(kept.rank)
+            cols["mask"].append(kept.masks)
+        a = {k: np.concatenate(v) for k, v in cols.items()}
+        value = objective_value(self.objective, a["lat"], a["en"])
+        order = np.lexsort((a["rank"], a["cut"], a["size"], value))
+        a = {k: v[order] for k, v in a.items()}
+        value = value[order]
+        lat, en, val, load = a["lat"].tolist(), a["en"].tolist(), value.tolist(), a["load"].tolist()
+        mb, size, ci, ki = a["mb"].tolist(), a["size"].tolist(), a["ci"].tolist(), a["ki"].tolist()
+        bounds = [(lo, *c, hi) for c in cut_list]
+        bounds_set = frozenset(bounds)
+        masks = a["mask"]
+
+        def make(j: int) -> WindowCandidate:
+            kept = self.kept(size[j])
+            k = ki[j]
+            return WindowCandidate((m, bounds[ci[j]]), int(masks[j]), size[j], lat[j], en[j], val[j], mb[j], load[j],
+                                   kept.paths[k], kept.shares[kept.group[k]])
+
+        def contains(b: tuple[int, ...], chips: tuple[int, ...]) -> bool:
+            return b in bounds_set and chips in self.kept(len(chips)).path_set
+
+        return CandidateArray(value, a["size"], masks, make, contains)
+
+
+@dataclass(frozen=True, eq=False)
+class _Kept:
+    """What a pool keeps for one segment count (:meth:`CandidatePools.kept`).
+
+    Attributes:
+        heads: ``(groups, length)`` the first path of every signature group (the one evaluated).
+        group, paths, masks, rank: per kept path, its group, the path, its chiplet bit mask and its
+            rank among the kept paths in lexicographic order (the pools' last sort key).
+        shares: per group, the :func:`dataflow_share` of its chiplets (fixed by the signature).
+        path_set: the kept paths, for membership.
+    """
+
+    heads: np.ndarray
+    group: np.ndarray
+    paths: list[tuple[int, ...]]
+    masks: np.ndarray
+    rank: np.ndarray
+    shares: list[tuple[float, ...]]
+    path_set: frozenset

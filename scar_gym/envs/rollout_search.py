@@ -11,10 +11,15 @@ measures what the search alone adds to SCAR, so the agents' gains can be told ap
 Every rollout starts from ``env.reset(seed=0)`` and is scored by the caller's shared evaluator:
 
 * one **greedy** rollout (argmax of the masked prior), always reported in ``Schedule.meta``;
-* then up to ``samples - 1`` more, kept if better:
+* greedy rollouts of the prior on other windows (``window_sets``: SCAR's candidate boundary sets,
+  for an env on MCM-Reconfig windows), then, with ``lookahead=True``, greedy rollouts on every one
+  of these windows under the **lookahead** prior instead: Window-v0's
+  :meth:`~scar_gym.envs.window_env.WindowEnv.slot_outlook`, each slot ranked by the scenario's
+  estimated objective if it is taken (the slot order ranks by the model's own objective alone);
+* then, up to ``samples`` rollouts in all, more, kept if better:
 
   - ``improve="local"`` (default): a first-improvement descent over one-decision changes of the
-    best rollout so far, each continued greedily. The changes are tried in this order: decisions
+    best rollout so far, each continued greedily under the prior that made that rollout. The changes are tried in this order: decisions
     that left SCAR's own choice (Window-v0's anchor slot) taken back to it, then every other
     alternative by decreasing prior probability. Deterministic: ``seed`` does not matter. A rollout
     replays the unchanged prefix without calling the prior (its states are the parent's).
@@ -92,6 +97,9 @@ class RolloutSearchPolicy(Policy):
     Args:
         samples: rollouts in total, the greedy one included; 1 = greedy only.
         improve: ``"local"`` or ``"sample"`` (see the module docstring).
+        window_sets: windows the greedy rollouts try (1: the env's own; more: SCAR's boundary sets,
+            on an env with ``windows="reconfig"``).
+        lookahead: also roll out greedily under the lookahead prior (Window-v0 only).
     """
 
     def __init__(self, samples: int = 8, improve: str = "local", window_sets: int = 1, lookahead: bool = False):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,7 @@ from scar_gym.schedule import Schedule, Window
 from scar_gym.workloads.layers import OP_TYPES
 from scar_gym.envs import features as F
 from scar_gym.envs.base import ScarEnvBase, as_index
-from scar_gym.envs.candidates import CandidatePools, WindowCandidate, candidate_of
+from scar_gym.envs.candidates import CandidatePools, WindowCandidate, candidate_of, select_slots
 from scar_gym.policies.scar.steps import is_large
 from scar_gym.envs.config import WINDOW_MODES, WindowConfig
 from scar_gym.envs.types import WindowState, normalise_windows
@@ -293,31 +292,8 @@ class WindowEnv(ScarEnvBase):
         anchor = st.anchors.get((st.wi, m))
         if anchor is not None and (anchor.mask & taken or anchor.size > room):
             anchor = None
-        # Feasible candidates in pool order (best own objective first); the best of every
-        # segment count is kept even when better ones would fill the slots, so that "fewer
-        # chiplets, leave room for the others" stays an option.
-        feasible: list[WindowCandidate] = []
-        best_per_size: dict[int, WindowCandidate] = {}
-        stream = st.pools.pool(st.win, st.k)
-        if relocate and taken:
-            moved = st.pools.relocated(st.win, st.k, taken, room, relocate)
-            stream = heapq.merge(stream, moved, key=lambda c: (c.value, c.size))
-        for c in stream:
-            if c.mask & taken or c.size > room:
-                continue
-            if anchor is not None and c.mask == anchor.mask and c.assignment == anchor.assignment:
-                continue
-            if len(feasible) < k_max:
-                feasible.append(c)
-            if c.size not in best_per_size:
-                best_per_size[c.size] = c
-            if len(feasible) >= k_max and len(best_per_size) >= room:
-                break
-        budget = k_max - (anchor is not None)
-        must = [c for c in best_per_size.values()][:budget]
-        must_ids = {id(c) for c in must}
-        rest = [c for c in feasible if id(c) not in must_ids][: budget - len(must)]
-        chosen = sorted(must + rest, key=lambda c: (c.value, c.size))
+        moved = st.pools.relocated(st.win, st.k, taken, room, relocate) if relocate and taken else []
+        chosen = select_slots(st.pools.pool(st.win, st.k), moved, taken, room, anchor, k_max)
         slots = ([anchor] if anchor is not None else []) + chosen
         st.slots = slots
         st.anchor_slot = 0 if anchor is not None else None
