@@ -17,6 +17,9 @@ rows of an earlier ``--csv`` without running anything.
     .venv/bin/python scripts/bench_scaling_agents.py --policy ppo-any:runs/any_size_s0 \\
         --policy ppo-any:runs/any_size_s1 --group ppo-any --csv out.csv
     .venv/bin/python scripts/bench_scaling_agents.py --from-csv out.csv --group ppo-any
+    .venv/bin/python scripts/bench_scaling_agents.py --policy window-ls-any@window_sets=3,lookahead=false
+
+``NAME@key=value,...`` gives one policy its own settings (an ablation in one run).
 """
 
 from __future__ import annotations
@@ -69,8 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     specs = a.policy or ["ppo-any"]
     policies = {"scar": make_policy("scar")}
     for spec in specs:
-        given = {"samples": a.samples} if a.samples is not None and takes_rollout_options(spec) else {}
-        policies[spec] = build_policy(spec, **given)
+        name, options = parse_spec(spec)
+        given = {"samples": a.samples} if a.samples is not None and takes_rollout_options(name) else {}
+        policies[spec] = build_policy(name, **{**given, **options})
     warm = make_policy("standalone")
     cm = make_cost_model()
     rows: list[dict] = []
@@ -115,6 +119,21 @@ def main(argv: list[str] | None = None) -> int:
         Path(a.json).write_text(json.dumps({"samples": a.samples, "seed": a.seed, "summary": summary}, indent=1) + "\n")
         print(f"wrote {a.json}")
     return 0
+
+
+def parse_spec(spec: str) -> tuple[str, dict]:
+    """``NAME[@key=value,...]`` -> (NAME, options), values read as YAML (``window-ls-any@window_sets=3,
+    lookahead=false``): one policy's settings in a run that compares several."""
+    import yaml
+
+    name, _, rest = spec.partition("@")
+    options = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ConfigError("--policy", f"bad option {item!r} in {spec!r}", "write NAME@key=value,key=value")
+        options[key.strip()] = yaml.safe_load(value)
+    return name, options
 
 
 def summarise(rows: list[dict], specs: list[str], groups: list[str]) -> list[dict]:
@@ -182,4 +201,8 @@ def _read_rows(path: str) -> list[dict]:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except ConfigError as e:  # bad arguments: one line, not a traceback
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None

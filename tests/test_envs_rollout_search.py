@@ -131,3 +131,13 @@ def test_pool_options_of_the_any_size_search_apply_where_they_say():
     assert max(c.size for c in big.pool(big.data.plan(None).windows[1], 0)) == 16
     assert (big.steps.seg_limit, big.steps.max_probes) == (200, 8)
     assert (small.steps.seg_limit, small.steps.max_probes) == (2000, 24)
+
+
+def test_the_lookahead_needs_the_window_env_and_says_so():
+    import gymnasium as gym
+
+    env = gym.make("ScarGym/Schedule-v0", scenario="sc1", mcm="het-sides-3x3", reward="edp", reference=None).unwrapped
+    env.reset(seed=0)
+    with pytest.raises(ConfigError) as e:
+        make_policy("window-ls", lookahead=True).search(env, _ev("sc1"))
+    assert e.value.field == "lookahead" and "Window-v0" in str(e.value)

@@ -109,6 +109,13 @@ def mask_array(masks: Sequence[int], num_chiplets: int) -> np.ndarray:
     return np.array(masks, dtype=np.uint64 if num_chiplets <= 64 else object)
 
 
+def overlaps(masks: np.ndarray, taken: int) -> np.ndarray:
+    """Which of the bit ``masks`` (:func:`mask_array`) share a chiplet with the bit mask ``taken``."""
+    if not len(masks):
+        return np.zeros(0, dtype=bool)
+    return (masks & (np.uint64(taken) if masks.dtype == np.uint64 else taken)) != 0
+
+
 class CandidateArray(SequenceABC):
     """A pool, sorted best first, as arrays: what Window-v0 filters on (``values``, ``sizes``, chiplet
     bit ``masks``) in numpy; each :class:`WindowCandidate` is made on first access (a pool holds
@@ -163,8 +170,7 @@ def select_slots(pool, moved: Sequence[WindowCandidate], taken: int, room: int, 
     (so that "fewer chiplets, leave room for the others" stays an option), then the first feasible
     ones, up to ``k_max`` minus the anchor's slot; listed by ``(value, size)``."""
     budget = k_max - (anchor is not None)
-    ok = (pool.sizes <= room) & ((pool.masks & type(pool.masks[0])(taken)) == 0) if len(pool) else np.zeros(0, bool)
-    idx = np.flatnonzero(ok)
+    idx = np.flatnonzero((pool.sizes <= room) & ~overlaps(pool.masks, taken))
     if anchor is not None:  # the anchor's own placement is listed in slot 0, not twice
         same = idx[pool.masks[idx] == anchor.mask] if len(idx) else idx
         drop = [i for i in same.tolist() if pool[i].assignment == anchor.assignment]
@@ -318,12 +324,11 @@ class CandidatePools:
         out: list[WindowCandidate] = []
         m = window[slot][0]
         pool = self.pool(window, slot)
-        blocked = (pool.masks & type(pool.masks[0])(taken)) != 0 if len(pool) else np.zeros(0, bool)
         made = 0  # relocations made, those landing on a pool placement included: ``limit`` bounds the work
-        for i in np.flatnonzero(blocked & (pool.sizes <= min(room, len(free)))).tolist():
+        for j in np.flatnonzero(overlaps(pool.masks, taken) & (pool.sizes <= min(room, len(free)))).tolist():
             if made >= limit:
                 break
-            c = pool[i]
+            c = pool[j]
             chips = list(c.chiplets)
             used = 0
             for ch in chips:

@@ -19,9 +19,9 @@ Every rollout starts from ``env.reset(seed=0)`` and is scored by the caller's sh
 * then, up to ``samples`` rollouts in all, more, kept if better:
 
   - ``improve="local"`` (default): a first-improvement descent over one-decision changes of the
-    best rollout so far, each continued greedily under the prior that made that rollout. The changes are tried in this order: decisions
-    that left SCAR's own choice (Window-v0's anchor slot) taken back to it, then every other
-    alternative by decreasing prior probability. Deterministic: ``seed`` does not matter. A rollout
+    best rollout so far, each continued greedily under the prior that made that rollout. The changes
+    are tried in this order: decisions that left SCAR's own choice (Window-v0's anchor slot) taken
+    back to it, then every other alternative by decreasing prior probability. Deterministic: ``seed`` does not matter. A rollout
     replays the unchanged prefix without calling the prior (its states are the parent's).
   - ``improve="sample"``: whole rollouts sampled from the masked prior with
     ``numpy.random.default_rng(seed)``.
@@ -62,8 +62,8 @@ ANY_SIZE_SEARCH: dict[str, Any] = {"samples": 16, "window_sets": 5, "lookahead":
 #: Window-v0's pool options at inference for the schedulers that run no SCAR: 12 segments at most
 #: (a quarter of the chiplets past 48), 2 DFS paths per root chiplet, and a lighter SEG than SCAR's
 #: (200 cut sets enumerated per segment count, 8 probe class sequences, against 2000 and 24): the
-#: cut-set scoring was most of a 6x6 schedule's time (large-6x6, window-ls-any: 2.2 -> 1.45 CPU-s,
-#: EDP / SCAR 0.969 -> 0.974). An agent's own ``env_kwargs`` win over these.
+#: cut-set scoring was most of a 6x6 schedule's time (large-6x6, window-ls-any, when chosen: 2.2 ->
+#: 1.45 CPU-s, EDP / SCAR 0.969 -> 0.974). An agent's own ``env_kwargs`` win over these.
 ANY_SIZE_ENV: dict[str, Any] = {"windows": "reconfig", "anchor": False, "pool_segment_cap": 12,
                                 "pool_paths_per_root": 2, "pool_seg_limit": 200, "pool_max_probes": 8}
 
@@ -231,6 +231,9 @@ class RolloutSearchPolicy(Policy):
         """The greedy rollout, then up to ``samples - 1`` more per ``improve``, on a reset ``env``
         (from :meth:`make_env`), each scored by ``evaluator``. Expert iteration (:mod:`agents.expert`)
         uses the best rollout's actions as training targets."""
+        if self.lookahead and not hasattr(env, "slot_outlook"):
+            raise ConfigError("lookahead", f"needs ScarGym/Window-v0's slot outlook; {type(env).__name__} has none",
+                              "use lookahead=False with this env")
         n0 = evaluator.num_evaluations
         e0 = env.evaluator.num_evaluations if env.evaluator is not evaluator else 0
 
@@ -260,7 +263,7 @@ class RolloutSearchPolicy(Policy):
         while n_rollouts < self.samples:
             if self.improve == "sample":
                 r = self._rollout(env, rng=rng, options=best.options, prior=best.prior, objective=evaluator.objective)
-            elif queue:  # "local": first-improvement descent over one-decision changes, ranked by the policy
+            elif queue:  # "local": first-improvement descent over one-decision changes, ranked by the prior
                 _, prefix = queue.pop(0)
                 tried.add(prefix)
                 r = self._rollout(env, prefix, parent=best, options=best.options, prior=best.prior,
