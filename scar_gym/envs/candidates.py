@@ -171,13 +171,30 @@ def select_slots(pool, moved: Sequence[WindowCandidate], taken: int, room: int, 
     ones, up to ``k_max`` minus the anchor's slot; listed by ``(value, size)``."""
     budget = k_max - (anchor is not None)
     idx = np.flatnonzero((pool.sizes <= room) & ~overlaps(pool.masks, taken))
-    if anchor is not None:  # the anchor's own placement is listed in slot 0, not twice
-        same = idx[pool.masks[idx] == anchor.mask] if len(idx) else idx
-        drop = [i for i in same.tolist() if pool[i].assignment == anchor.assignment]
+    if anchor is not None and len(idx):  # the anchor's own placement is listed in slot 0, not twice
+        same = np.flatnonzero(pool.masks[idx] == anchor.mask).tolist()
+        where = (anchor.bounds, anchor.chiplets)  # the assignment, without making the candidates' own
+        drop = [p for p in same if (pool[int(idx[p])].bounds, pool[int(idx[p])].chiplets) == where]
         if drop:
-            idx = idx[~np.isin(idx, drop)]
+            idx = np.delete(idx, drop)
     moved = [c for c in moved if not (c.mask & taken) and c.size <= room and
              not (anchor is not None and c.mask == anchor.mask and c.assignment == anchor.assignment)]
+    if not moved:
+        # The pool alone is in merged order already: the first of every size, then the first ones.
+        # Listing by (value, size) keeps that order (a first of its size has no equal before it).
+        sizes = pool.sizes[idx]
+        if len(sizes) > 256:
+            must = sorted(np.unique(sizes, return_index=True)[1].tolist())[:budget]
+        else:  # a short pool: a dict is quicker than numpy's sort
+            first: dict[int, int] = {}
+            for p, z in enumerate(sizes.tolist()):
+                first.setdefault(z, p)
+                if p >= k_max and len(first) >= room:  # every size there can be is found
+                    break
+            must = list(first.values())[:budget]
+        taken_pos = set(must)
+        rest = [p for p in range(min(k_max, len(idx))) if p not in taken_pos][: budget - len(must)]
+        return [pool[int(idx[p])] for p in sorted(must + rest)]
     # Merged order: (value, size), then the pool before the relocations, then each one's own order.
     first = {}
     sizes = pool.sizes[idx]
