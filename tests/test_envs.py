@@ -561,3 +561,16 @@ def test_listed_slots_follow_the_candidate_by_candidate_rule(mcm, kwargs):
             _, _, term, trunc, info = env.step(int(valid[rng.integers(len(valid))]))
             done = term or trunc
     assert checked > 20
+
+
+def test_chiplet_masks_past_64_chiplets_stay_exact():
+    """Pools on MCMs of more than 64 chiplets keep their bit masks as Python ints (a uint64 would
+    wrap): a 9x9 MCM's chiplet 80 still overlaps, chiplet 0 still does not."""
+    from scar_gym.envs.candidates import mask_array, overlaps
+
+    small = mask_array([0b11, 1 << 63], 64)
+    big = mask_array([1 << 80 | 1, 1 << 70], 81)
+    assert small.dtype == np.uint64 and big.dtype == object
+    assert overlaps(small, 1 << 63).tolist() == [False, True]
+    assert overlaps(big, 1 << 80).tolist() == [True, False] and overlaps(big, 1 << 1).tolist() == [False, False]
+    assert overlaps(mask_array([], 9), 5).tolist() == []
