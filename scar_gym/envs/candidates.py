@@ -232,7 +232,7 @@ class CandidatePools:
             chiplets costs seconds per length; the scalable agents' env (``pool_segment_cap``) caps
             them at 12. The quarter keeps a heavy model's reach growing with the grid as PROV's share
             does: on het-sides-8x8 SCAR gives GPT-L 16 chiplets in sc5's middle windows, and a fixed
-            12 left the size-agnostic search 13% behind there (1.3% with 16).
+            12 left the size-agnostic search 13% behind there (0.7% with 16).
         paths_per_root: DFS paths per root on every MCM, small ones included (``None``: the default,
             ``limit_per_root`` on large MCMs only). A 4x4 MCM has up to ~1,200 path signatures per
             length, each evaluated once per cut set; 2 per root keeps every root and a pool in the
