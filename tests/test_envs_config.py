@@ -52,6 +52,7 @@ def test_an_unknown_option_is_one_error_naming_it(env_id, key, hint):
     (WindowConfig, {"pool_paths_per_root": 1.5}, "pool_paths_per_root"),
     (WindowConfig, {"pool_seg_limit": 0}, "pool_seg_limit"),
     (WindowConfig, {"pool_max_probes": "8"}, "pool_max_probes"),
+    (WindowConfig, {"pool_seg_radius": -1}, "pool_seg_radius"),
     (WindowConfig, {"bank": "runs/banks/x", "pool_max_probes": 8}, "bank"),
 ])
 def test_bad_values_name_the_field(cls, options, field):

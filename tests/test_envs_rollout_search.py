@@ -129,8 +129,8 @@ def test_pool_options_of_the_any_size_search_apply_where_they_say():
     big, mid, small = pools("het-sides-8x8"), pools("het-sides-6x6"), pools("het-sides-3x3")
     assert (big.segment_cap, mid.segment_cap, small.segment_cap) == (16, 12, 12)
     assert max(c.size for c in big.pool(big.data.plan(None).windows[1], 0)) == 16
-    assert (big.steps.seg_limit, big.steps.max_probes) == (200, 8)
-    assert (small.steps.seg_limit, small.steps.max_probes) == (2000, 24)
+    assert (big.steps.seg_limit, big.steps.max_probes, big.steps.seg_radius) == (200, 8, 1)
+    assert (small.steps.seg_limit, small.steps.max_probes, small.steps.seg_radius) == (2000, 24, 2)
 
 
 def test_the_lookahead_needs_the_window_env_and_says_so():

@@ -171,6 +171,7 @@ class WindowConfig(EnvConfig):
     pool_paths_per_root: int | None = None
     pool_seg_limit: int | None = None
     pool_max_probes: int | None = None
+    pool_seg_radius: int | None = None
     obs_mode: str = "slots"
 
     env_id = "ScarGym/Window-v0"
@@ -190,9 +191,11 @@ class WindowConfig(EnvConfig):
         _int(self.pool_paths_per_root, "pool_paths_per_root", 1, "use None (the default) or e.g. 2", none_ok=True)
         _int(self.pool_seg_limit, "pool_seg_limit", 1, "use None (SCAR's 2000) or e.g. 200", none_ok=True)
         _int(self.pool_max_probes, "pool_max_probes", 1, "use None (SCAR's 24) or e.g. 8", none_ok=True)
+        _int(self.pool_seg_radius, "pool_seg_radius", 0, "use None (SCAR's 2) or e.g. 1", none_ok=True)
         if self.obs_mode not in OBS_MODES:
             raise ConfigError("obs_mode", f"unknown mode {self.obs_mode!r}", f"use one of {', '.join(OBS_MODES)}")
-        pool_options = ("pool_segment_cap", "pool_paths_per_root", "pool_seg_limit", "pool_max_probes")
+        pool_options = ("pool_segment_cap", "pool_paths_per_root", "pool_seg_limit", "pool_max_probes",
+                        "pool_seg_radius")
         if self.bank is not None and any(getattr(self, o) is not None for o in pool_options):
             raise ConfigError("bank", f"a bank stores pools built without {' / '.join(pool_options)}",
                               "drop bank, or leave the pool options at None")

@@ -61,11 +61,14 @@ INFERENCE_REWARD = "edp"
 ANY_SIZE_SEARCH: dict[str, Any] = {"samples": 16, "window_sets": 5, "lookahead": True}
 #: Window-v0's pool options at inference for the schedulers that run no SCAR: 12 segments at most
 #: (a quarter of the chiplets past 48), 2 DFS paths per root chiplet, and a lighter SEG than SCAR's
-#: (200 cut sets enumerated per segment count, 8 probe class sequences, against 2000 and 24): the
-#: cut-set scoring was most of a 6x6 schedule's time (large-6x6, window-ls-any, when chosen: 2.2 ->
-#: 1.45 CPU-s, EDP / SCAR 0.969 -> 0.974). An agent's own ``env_kwargs`` win over these.
+#: on MCMs of more than 16 chiplets (200 cut sets enumerated per segment count, 8 probe class
+#: sequences, balanced cuts moved by 1 layer; SCAR: 2000, 24, 2): the cut-set scoring was most of a
+#: 6x6 schedule's time. Measured when chosen (large-6x6, window-ls-any): 200 and 8 took 2.2 -> 1.45
+#: CPU-s, EDP / SCAR 0.969 -> 0.974; radius 1 then 0.97 -> 0.73 CPU-s, 0.974 -> 0.975 (8x8: 0.983 ->
+#: 0.987). An agent's own ``env_kwargs`` win over these.
 ANY_SIZE_ENV: dict[str, Any] = {"windows": "reconfig", "anchor": False, "pool_segment_cap": 12,
-                                "pool_paths_per_root": 2, "pool_seg_limit": 200, "pool_max_probes": 8}
+                                "pool_paths_per_root": 2, "pool_seg_limit": 200, "pool_max_probes": 8,
+                                "pool_seg_radius": 1}
 
 
 @dataclass

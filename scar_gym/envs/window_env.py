@@ -103,12 +103,13 @@ class WindowEnv(ScarEnvBase):
       MCM (``None``: the defaults of :class:`~scar_gym.envs.candidates.CandidatePools`). With ``windows="reconfig"`` and
       ``anchor=False`` the env runs no SCAR at all: the size-agnostic agents use 12 and 2, which keeps
       a 6x6 / 8x8 episode under a second.
-    * ``pool_seg_limit``, ``pool_max_probes``: SEG's effort for the pools' cut sets on MCMs of more
-      than 16 chiplets (``None``: SCAR's, 2000 cut sets enumerated per segment count and 24 probe
-      class sequences): the cut-set scoring is most of a pool's cost there; the size-agnostic search
-      runs 200 and 8 (:data:`~scar_gym.envs.rollout_search.ANY_SIZE_ENV`). Smaller MCMs keep SCAR's
-      SEG: it is cheap there, and a light one misses cut sets (paper sc4 on het-sides-3x3: EDP / SCAR
-      1.02 -> 1.48 with 200 and 8).
+    * ``pool_seg_limit``, ``pool_max_probes``, ``pool_seg_radius``: SEG's effort for the pools' cut
+      sets on MCMs of more than 16 chiplets (``None``: SCAR's, 2000 cut sets enumerated per segment
+      count, 24 probe class sequences, perturbations of the balanced cuts by up to 2 layers): the
+      cut-set scoring is most of a pool's cost there; the size-agnostic search runs 200, 8 and 1
+      (:data:`~scar_gym.envs.rollout_search.ANY_SIZE_ENV`). Smaller MCMs keep SCAR's SEG: it is cheap
+      there, and a light one misses cut sets (paper sc4 on het-sides-3x3: EDP / SCAR 1.02 -> 1.48
+      with 200 and 8).
     * ``relocate``: up to this many **relocations** per decision (0 = off, the default of v0): pool
       candidates blocked by chiplets taken earlier in the window, moved onto free chiplets of the
       same class (:meth:`~scar_gym.envs.candidates.CandidatePools.relocated`). They compete for the
@@ -118,8 +119,8 @@ class WindowEnv(ScarEnvBase):
 
     * v0: initial version. Later, with valid actions unchanged: ``invalid_action="nearest"``,
       ``max_invalid`` 1000 -> 100, ``max_episode_steps`` registered; ``obs_mode``,
-      ``pool_segment_cap``, ``pool_paths_per_root``, ``pool_seg_limit``, ``pool_max_probes`` (defaults
-      leave v0's episodes unchanged);
+      ``pool_segment_cap``, ``pool_paths_per_root``, ``pool_seg_limit``, ``pool_max_probes``,
+      ``pool_seg_radius`` (defaults leave v0's episodes unchanged);
       ``pool_segment_cap`` scales with MCMs of more than 48 chiplets (none was trained on).
     """
 
@@ -138,6 +139,8 @@ class WindowEnv(ScarEnvBase):
                 self.pool_kwargs["seg_limit"] = cfg.pool_seg_limit
             if cfg.pool_max_probes is not None:
                 self.pool_kwargs["max_probes"] = cfg.pool_max_probes
+            if cfg.pool_seg_radius is not None:
+                self.pool_kwargs["seg_radius"] = cfg.pool_seg_radius
         self.action_space = spaces.Discrete(k_max)
         self._nop: dict[str, np.ndarray] = {}
         if cfg.obs_mode == "sets":
