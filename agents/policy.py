@@ -85,11 +85,11 @@ class PPOPolicy(RolloutSearchPolicy):
     Args:
         path: agent directory / run dir / pretrained name, or (with ``trust``) a model zip; ``None`` =
             the shipped agent.
-        samples, improve, window_sets, lookahead: as
+        samples, improve, window_sets, lookahead, polish: as
             :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`; ``None`` (the default) takes
             :data:`RECONFIG_SEARCH` for an agent trained with ``windows: reconfig`` (greedy rollouts of
-            the network and of the lookahead on five boundary sets, 16 rollouts), else 8 rollouts on
-            the env's windows without the lookahead.
+            the network and of the lookahead on five boundary sets, 16 rollouts, the window polish),
+            else 8 rollouts on the env's windows without the lookahead or the polish.
         trust: allow a Stable-Baselines3 zip, whose pickled parts run code from the file.
     """
 
@@ -101,19 +101,21 @@ class PPOPolicy(RolloutSearchPolicy):
     default_agent: str | None = None
 
     def __init__(self, path: str | None = None, samples: int | None = None, improve: str = "local",
-                 trust: bool = False, window_sets: int | None = None, lookahead: bool | None = None):
+                 trust: bool = False, window_sets: int | None = None, lookahead: bool | None = None,
+                 polish: bool | None = None):
         if isinstance(samples, int) and not isinstance(samples, bool) and samples > MAX_SAMPLES:
             raise ConfigError("samples", f"at most {MAX_SAMPLES:,} rollouts, got {samples:,}", "use e.g. 8")
         if not isinstance(trust, bool):
             raise ConfigError("trust", f"expected true or false, got {trust!r}", "pass trust=True or nothing")
         super().__init__(DEFAULT_SAMPLES if samples is None else samples, improve,
-                         1 if window_sets is None else window_sets, False if lookahead is None else lookahead)
+                         1 if window_sets is None else window_sets, False if lookahead is None else lookahead,
+                         False if polish is None else polish)
         self.trust = trust
         self.model_path, self.config_path = resolve_agent_path(path, self.default_agent)
         self._cfg = None
         self._model = self._load()  # now, so that a scheduler's timing never includes reading the file
         if self.config.env_kwargs.get("windows") == "reconfig":  # no SCAR run: it tries boundary sets itself
-            given = {"samples": samples, "window_sets": window_sets, "lookahead": lookahead}
+            given = {"samples": samples, "window_sets": window_sets, "lookahead": lookahead, "polish": polish}
             for key, value in given.items():
                 if value is None:
                     setattr(self, key, RECONFIG_SEARCH[key])

@@ -26,6 +26,9 @@ Every rollout starts from ``env.reset(seed=0)`` and is scored by the caller's sh
   - ``improve="sample"``: whole rollouts sampled from the masked prior with
     ``numpy.random.default_rng(seed)``.
 
+With ``polish=True`` (Window-v0) the best schedule's windows are then re-solved jointly, one at a
+time, by branch and bound over the candidates Window-v0 lists for each model (:meth:`polish_windows`).
+
 ``Schedule.meta`` carries the greedy result, the best, the rollouts made, the cost-model
 evaluations used (the env's -- SCAR's run and the candidate pools on Window-v0 -- and the
 scoring's) and ``trace`` ([evaluations, best objective] after each rollout).
@@ -46,7 +49,7 @@ from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator, ScheduleResult, objective_value
 from scar_gym.policies.base import Policy
 from scar_gym.scenarios import ModelSet
-from scar_gym.schedule import Schedule
+from scar_gym.schedule import Schedule, Window
 
 IMPROVE_MODES = ("local", "sample")
 #: Rollouts per schedule at most (each is a full episode; past this a schedule takes hours).
@@ -57,8 +60,14 @@ MAX_WINDOW_SETS = 16
 INFERENCE_REWARD = "edp"
 #: The search of the schedulers that run no SCAR (``ppo-any``, ``window-ls-any``): greedy rollouts of
 #: the prior and of the lookahead on five boundary sets (SCAR's periodic one and four jittered), then
-#: the local search, 16 rollouts in all. Each step of it, measured: results/agents/scaling/README.md.
-ANY_SIZE_SEARCH: dict[str, Any] = {"samples": 16, "window_sets": 5, "lookahead": True}
+#: the local search, 16 rollouts in all, then the window polish. Each step of it, measured:
+#: results/agents/scaling/README.md.
+ANY_SIZE_SEARCH: dict[str, Any] = {"samples": 16, "window_sets": 5, "lookahead": True, "polish": True}
+#: The polish (``polish=True``): candidates per model and window (the first of every segment count,
+#: then the best), branch-and-bound nodes per window, passes over the windows.
+POLISH_CANDIDATES = 28
+POLISH_NODES = 20_000
+POLISH_PASSES = 2
 #: Window-v0's pool options at inference for the schedulers that run no SCAR: 12 segments at most
 #: (a quarter of the chiplets past 48), 2 DFS paths per root chiplet, and a lighter SEG than SCAR's
 #: on MCMs of more than 16 chiplets (200 cut sets enumerated per segment count, 8 probe class
@@ -103,9 +112,12 @@ class RolloutSearchPolicy(Policy):
         window_sets: windows the greedy rollouts try (1: the env's own; more: SCAR's boundary sets,
             on an env with ``windows="reconfig"``).
         lookahead: also roll out greedily under the lookahead prior (Window-v0 only).
+        polish: then re-solve each window of the best schedule jointly (Window-v0 only; see
+            :meth:`polish_windows`).
     """
 
-    def __init__(self, samples: int = 8, improve: str = "local", window_sets: int = 1, lookahead: bool = False):
+    def __init__(self, samples: int = 8, improve: str = "local", window_sets: int = 1, lookahead: bool = False,
+                 polish: bool = False):
         if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
             raise ConfigError("samples", f"expected an integer 1 .. {MAX_SAMPLES}, got {samples!r}", "use e.g. 8")
         if improve not in IMPROVE_MODES:
@@ -114,8 +126,10 @@ class RolloutSearchPolicy(Policy):
                 or not 1 <= window_sets <= MAX_WINDOW_SETS):
             raise ConfigError("window_sets", f"expected an integer 1 .. {MAX_WINDOW_SETS}, got {window_sets!r}",
                               "use 1 (the env's windows) or e.g. 3 (SCAR's boundary sets)")
-        if not isinstance(lookahead, bool):
-            raise ConfigError("lookahead", f"expected true or false, got {lookahead!r}", "pass lookahead=True or nothing")
+        for name, value in (("lookahead", lookahead), ("polish", polish)):
+            if not isinstance(value, bool):
+                raise ConfigError(name, f"expected true or false, got {value!r}", f"pass {name}=True or nothing")
+        self.polish = polish
         self.samples = samples
         self.lookahead = lookahead
         self.improve = improve
@@ -123,7 +137,7 @@ class RolloutSearchPolicy(Policy):
 
     def params(self) -> dict[str, Any]:
         return {"samples": self.samples, "improve": self.improve, "window_sets": self.window_sets,
-                "lookahead": self.lookahead}
+                "lookahead": self.lookahead, "polish": self.polish}
 
     def window_options(self, env, evaluator: Evaluator) -> list[dict[str, Any] | None]:
         """Reset options of the greedy rollouts: ``[None]`` (the env's own windows), or with
@@ -234,9 +248,10 @@ class RolloutSearchPolicy(Policy):
         """The greedy rollout, then up to ``samples - 1`` more per ``improve``, on a reset ``env``
         (from :meth:`make_env`), each scored by ``evaluator``. Expert iteration (:mod:`agents.expert`)
         uses the best rollout's actions as training targets."""
-        if self.lookahead and not hasattr(env, "slot_outlook"):
-            raise ConfigError("lookahead", f"needs ScarGym/Window-v0's slot outlook; {type(env).__name__} has none",
-                              "use lookahead=False with this env")
+        for name, needs in (("lookahead", "slot_outlook"), ("polish", "empty_window_candidates")):
+            if getattr(self, name) and not hasattr(env, needs):
+                raise ConfigError(name, f"needs ScarGym/Window-v0 ({needs}); {type(env).__name__} has none",
+                                  f"use {name}=False with this env")
         n0 = evaluator.num_evaluations
         e0 = env.evaluator.num_evaluations if env.evaluator is not evaluator else 0
 
@@ -282,6 +297,44 @@ class RolloutSearchPolicy(Policy):
             trace.append([used(), best.score])
         return SearchResult(greedy, greedy_result, best, best_k, n_rollouts, trace)
 
+    def polish_windows(self, env, evaluator: Evaluator, rollout: _Rollout) -> tuple[Schedule, int]:
+        """Coordinate descent over the windows of ``rollout``'s schedule, as SCAR refines its own: each
+        window in turn is re-solved jointly, the other windows fixed, by branch and bound
+        (:func:`~scar_gym.policies.scar.search.branch_and_bound`) over, per model, the
+        :data:`POLISH_CANDIDATES` Window-v0 lists for it in an empty window plus its current
+        placement, on the scenario objective; a window changes only when that improves, for up to
+        :data:`POLISH_PASSES` passes. The rollouts place a window's models one at a time, each
+        blind to what the later ones need; this places them together. Returns the schedule and the
+        number of windows changed."""
+        from scar_gym.envs.candidates import candidate_of
+        from scar_gym.policies.scar.search import branch_and_bound, window_objective
+
+        env.reset(seed=0, options=rollout.options)
+        objective = evaluator.objective
+        windows = list(rollout.schedule.windows)
+        results = [evaluator.evaluate_window(w) for w in windows]
+        changed = 0
+        for _ in range(POLISH_PASSES):
+            improved = False
+            for wi, spec in enumerate(env.plan.windows):
+                others = [r for j, r in enumerate(results) if j != wi]
+                f = window_objective(objective, sum(r.latency_s for r in others), sum(r.energy_j for r in others))
+                now = {a.model: a for a in windows[wi].assignments}
+                lists = []
+                for slot, (m, _, _) in enumerate(spec):
+                    cands = env.empty_window_candidates(wi, slot, POLISH_CANDIDATES)
+                    cands.append(candidate_of(evaluator, now[m], objective))
+                    lists.append(sorted(cands, key=lambda c: f(c.latency_s, c.energy_j)))
+                sol = branch_and_bound(lists, f, POLISH_NODES)
+                if sol is not None and sol.value < f(results[wi].latency_s, results[wi].energy_j) * (1 - 1e-12):
+                    windows[wi] = Window(tuple(sorted(sol.assignments, key=lambda a: a.model)))
+                    results[wi] = evaluator.evaluate_window(windows[wi])
+                    changed += 1
+                    improved = True
+            if not improved:
+                break
+        return Schedule(tuple(windows), rollout.schedule.meta), changed
+
     def schedule(self, evaluator: Evaluator, seed: int | None = None) -> Schedule:
         t0 = time.perf_counter()
         env = self.make_env(evaluator)
@@ -291,13 +344,19 @@ class RolloutSearchPolicy(Policy):
         setup_evals = env.evaluator.num_evaluations  # a fresh env: all of them are the setup's
         res = self.search(env, evaluator, seed)
         greedy_res = res.greedy_result
+        best_schedule, polished = res.best.schedule, None
+        if self.polish:
+            best_schedule, changed = self.polish_windows(env, evaluator, res.best)
+            polished = {"objective": evaluator.score(best_schedule, check=True), "windows_changed": changed}
         t3 = time.perf_counter()
         reference_s = float(sum(env.scenario_data.reference_s.values()))  # SCAR's run for windows / anchors
         env.close()
         meta = {
             "policy": self.name, **self.params(), "seed": seed,
             "rollouts": res.rollouts, "best_rollout": res.best_rollout,
-            "objective": evaluator.objective, "greedy_objective": res.greedy.score, "best_objective": res.best.score,
+            "objective": evaluator.objective, "greedy_objective": res.greedy.score,
+            # the best rollout's objective; with polish, "polished" has the returned schedule's
+            "best_objective": res.best.score, "polished": polished,
             "greedy_edp_js": greedy_res.edp_js, "greedy_latency_s": greedy_res.latency_s,
             "greedy_energy_j": greedy_res.energy_j,
             "evaluations": setup_evals + res.trace[-1][0],
@@ -305,13 +364,13 @@ class RolloutSearchPolicy(Policy):
             "trace": [[setup_evals + u, v] for u, v in res.trace],
             "runtime_s": time.perf_counter() - t0,
             "setup_s": t2 - t1,  # the env's context: cost tables, (Window-v0) SCAR windows and candidates
-            "rollouts_s": t3 - t2,  # the policy's own work: all rollouts and their scoring
+            "rollouts_s": t3 - t2,  # the policy's own work: all rollouts, their scoring and the polish
             # of setup_s, the reference policies' runs (SCAR, for windows="scar" / the anchor); 0 when
             # the env needs none (windows="reconfig", anchor=False: the size-agnostic agents)
             "reference_s": reference_s,
             "own_s": time.perf_counter() - t0 - reference_s,
         }
-        return Schedule(res.best.schedule.windows, meta)
+        return Schedule(best_schedule.windows, meta)
 
 
 class WindowSearchPolicy(RolloutSearchPolicy):
@@ -323,7 +382,7 @@ class WindowSearchPolicy(RolloutSearchPolicy):
     ablation: the same search, the same env (``relocate`` as the shipped configs), no training.
 
     Args:
-        samples, improve, lookahead: as :class:`RolloutSearchPolicy`.
+        samples, improve, lookahead, polish: as :class:`RolloutSearchPolicy`.
         relocate, k_max: Window-v0's arguments.
     """
 
@@ -332,8 +391,8 @@ class WindowSearchPolicy(RolloutSearchPolicy):
                    "(the agents' search, no learned prior)")
 
     def __init__(self, samples: int = 8, improve: str = "local", relocate: int = 24, k_max: int = 16,
-                 lookahead: bool = False):
-        super().__init__(samples, improve, lookahead=lookahead)
+                 lookahead: bool = False, polish: bool = False):
+        super().__init__(samples, improve, lookahead=lookahead, polish=polish)
         self.relocate = relocate
         self.k_max = k_max
 
@@ -359,8 +418,8 @@ class AnySizeWindowSearchPolicy(WindowSearchPolicy):
 
     def __init__(self, samples: int = ANY_SIZE_SEARCH["samples"], improve: str = "local", relocate: int = 24,
                  k_max: int = 16, window_sets: int = ANY_SIZE_SEARCH["window_sets"],
-                 lookahead: bool = ANY_SIZE_SEARCH["lookahead"]):
-        super().__init__(samples, improve, relocate, k_max, lookahead)
+                 lookahead: bool = ANY_SIZE_SEARCH["lookahead"], polish: bool = ANY_SIZE_SEARCH["polish"]):
+        super().__init__(samples, improve, relocate, k_max, lookahead, polish)
         self.window_sets = RolloutSearchPolicy(samples, improve, window_sets).window_sets  # validated there
 
     def make_env(self, evaluator: Evaluator):

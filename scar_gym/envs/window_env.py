@@ -304,6 +304,16 @@ class WindowEnv(ScarEnvBase):
         mask[: len(slots)] = True
         st.mask = mask
 
+    def empty_window_candidates(self, wi: int, slot: int, k: int) -> list[WindowCandidate]:
+        """What Window-v0 would list for model ``slot`` of window ``wi`` with ``k`` slots if the
+        window were empty (every other model still keeping a chiplet): the first candidate of every
+        segment count, then the best ones (:func:`~scar_gym.envs.candidates.select_slots`). For
+        searches that re-solve a whole window at once (the rollout search's polish)."""
+        st = self._need_reset()
+        spec = st.plan.windows[wi]
+        room = self.mcm.num_chiplets - (len(spec) - 1)
+        return select_slots(st.pools.pool(spec, slot), [], 0, room, None, k)
+
     def slot_outlook(self) -> np.ndarray:
         """Per listed slot, the scenario's estimated ``(latency_s, energy_j)`` if it is taken:
         ``(len(candidates), 2)``. A one-step lookahead on the scenario objective, where the slot order

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -127,15 +127,20 @@ def exhaustive_search(evaluator: Evaluator, options: Sequence[ModelOptions], f: 
         lists = [_prune(cache.candidates(o, tuple(dict.fromkeys(o.cuts + o.fallbacks))), f) for o in options]
     else:
         lists = [_prune(cache.candidates(o, o.cuts), f) for o in options]
-    sol = _branch_and_bound(lists, f, max_nodes)
+    sol = branch_and_bound(lists, f, max_nodes)
     if sol is None and not with_fallbacks:
         # Some top-k cut sets cannot be packed together: add every segment count's best as fallback.
         lists = [_prune(cache.candidates(o, tuple(dict.fromkeys(o.cuts + o.fallbacks))), f) for o in options]
-        sol = _branch_and_bound(lists, f, max_nodes)
+        sol = branch_and_bound(lists, f, max_nodes)
     return sol
 
 
-def _branch_and_bound(lists: list[list[Candidate]], f, max_nodes: int) -> WindowSolution | None:
+def branch_and_bound(lists: Sequence[Sequence[Any]], f, max_nodes: int) -> WindowSolution | None:
+    """The best disjoint choice of one candidate per list by the window objective ``f(latency,
+    energy)`` (each list sorted best first for pruning; a candidate has ``mask``, ``latency_s``,
+    ``energy_j`` and ``assignment``); ``None`` if none fits. At most ``max_nodes`` nodes: past that
+    the best found so far (``stats["truncated"]``). SCAR's exhaustive window search, and the
+    rollout search's window polish (:mod:`scar_gym.envs.rollout_search`)."""
     n = len(lists)
     if any(not lst for lst in lists):
         return None
