@@ -32,7 +32,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import gymnasium as gym
-import numpy as np
 import torch
 from sb3_contrib.common.maskable.policies import MaskableMultiInputActorCriticPolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor

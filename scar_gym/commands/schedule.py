@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from scar_gym.commands.args import count, seed
 from scar_gym.policies.scar.policy import MAX_K
