@@ -223,8 +223,12 @@ def run_benchmark(policies: Sequence[str], suite: str = "paper", seed: int = 0, 
 
 
 def geomean(xs: Sequence[float]) -> float:
-    xs = [x for x in xs if x > 0 and math.isfinite(x)]
-    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+    """:func:`scar_gym.stats.geomean` of the finite positive ``xs``: a leaderboard leaves a failed
+    scenario's ratio out (``losses`` counts it) rather than refusing the table; NaN if none is left."""
+    from scar_gym.stats import geomean as strict
+
+    kept = [x for x in xs if x > 0 and math.isfinite(x)]
+    return strict(kept) if kept else float("nan")
 
 
 def leaderboard(rows: Sequence[Row], reps: int = DEFAULT_REPS, seed: int = 0) -> list[dict[str, Any]]:

@@ -171,7 +171,9 @@ class LazyPool(SequenceABC):
 
     def contains(self, bounds: tuple[int, ...], chiplets: tuple[int, ...]) -> bool:
         """Whether the pool holds the placement of segments ``bounds`` on ``chiplets``."""
-        return any(c.bounds == bounds and c.chiplets == chiplets for c in self)
+        from scar_gym.envs.candidates import holds
+
+        return holds(self, bounds, chiplets)
 
     def __len__(self) -> int:
         return self._n

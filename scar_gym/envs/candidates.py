@@ -156,7 +156,13 @@ class CandidateArray(SequenceABC):
         """Whether the pool holds the placement of segments ``bounds`` on ``chiplets``."""
         if self._contains is not None:
             return self._contains(bounds, chiplets)
-        return any(c.bounds == bounds and c.chiplets == chiplets for c in self)
+        return holds(self, bounds, chiplets)
+
+
+def holds(candidates: Sequence[WindowCandidate], bounds: tuple[int, ...], chiplets: tuple[int, ...]) -> bool:
+    """Whether ``candidates`` hold the placement of segments ``bounds`` on ``chiplets`` (a scan: for
+    pools without an index, e.g. a bank's)."""
+    return any(c.bounds == bounds and c.chiplets == chiplets for c in candidates)
 
 
 def select_slots(pool, moved: Sequence[WindowCandidate], taken: int, room: int, anchor: WindowCandidate | None,

@@ -382,7 +382,7 @@ class WindowSearchPolicy(RolloutSearchPolicy):
     ablation: the same search, the same env (``relocate`` as the shipped configs), no training.
 
     Args:
-        samples, improve, lookahead, polish: as :class:`RolloutSearchPolicy`.
+        samples, improve, lookahead, polish, window_sets: as :class:`RolloutSearchPolicy`.
         relocate, k_max: Window-v0's arguments.
     """
 
@@ -391,8 +391,8 @@ class WindowSearchPolicy(RolloutSearchPolicy):
                    "(the agents' search, no learned prior)")
 
     def __init__(self, samples: int = 8, improve: str = "local", relocate: int = 24, k_max: int = 16,
-                 lookahead: bool = False, polish: bool = False):
-        super().__init__(samples, improve, lookahead=lookahead, polish=polish)
+                 lookahead: bool = False, polish: bool = False, window_sets: int = 1):
+        super().__init__(samples, improve, window_sets, lookahead, polish)
         self.relocate = relocate
         self.k_max = k_max
 
@@ -419,8 +419,7 @@ class AnySizeWindowSearchPolicy(WindowSearchPolicy):
     def __init__(self, samples: int = ANY_SIZE_SEARCH["samples"], improve: str = "local", relocate: int = 24,
                  k_max: int = 16, window_sets: int = ANY_SIZE_SEARCH["window_sets"],
                  lookahead: bool = ANY_SIZE_SEARCH["lookahead"], polish: bool = ANY_SIZE_SEARCH["polish"]):
-        super().__init__(samples, improve, relocate, k_max, lookahead, polish)
-        self.window_sets = RolloutSearchPolicy(samples, improve, window_sets).window_sets  # validated there
+        super().__init__(samples, improve, relocate, k_max, lookahead, polish, window_sets)
 
     def make_env(self, evaluator: Evaluator):
         return self.env_for(evaluator, "ScarGym/Window-v0", relocate=self.relocate, k_max=self.k_max, **ANY_SIZE_ENV)
