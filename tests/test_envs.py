@@ -574,3 +574,38 @@ def test_chiplet_masks_past_64_chiplets_stay_exact():
     assert overlaps(small, 1 << 63).tolist() == [False, True]
     assert overlaps(big, 1 << 80).tolist() == [True, False] and overlaps(big, 1 << 1).tolist() == [False, False]
     assert overlaps(mask_array([], 9), 5).tolist() == []
+
+
+def test_windows_asking_seg_the_same_question_share_one_pool_equal_to_a_fresh_build():
+    """Pools are keyed by (model, layers, n_max, n_i): across boundary sets the same key recurs and
+    is built once; the shared pool is exactly the one a fresh CandidatePools builds for that window."""
+    from scar_gym.envs.candidates import CandidatePools
+    from scar_gym.envs.rollout_search import ANY_SIZE_ENV
+    from scar_gym.policies.windows import expected_layer_costs, first_fit_windows
+    from scar_gym.policies.scar.policy import boundary_sets
+
+    env = gym.make("ScarGym/Window-v0", scenario="sc5", mcm="het-cross-6x6", reward="edp", reference=None,
+                   **ANY_SIZE_ENV).unwrapped
+    env.reset(seed=0)
+    pools = env._state.pools
+    lat, _ = expected_layer_costs(env.evaluator)
+    sets = boundary_sets(max(float(np.sum(x)) for x in lat), env.config.n_splits, 5, np.random.default_rng(0))
+    specs = []
+    for b in sets:
+        env.reset(seed=0, options={"windows": first_fit_windows(lat, b)})
+        specs += [(w, slot) for w in env.plan.windows for slot in range(len(w))]
+    by_key: dict = {}
+    for w, slot in specs:
+        by_key.setdefault(pools.seg_key(w, slot), []).append((w, slot))
+    shared = [v for v in by_key.values() if len({w for w, _ in v}) > 1]
+    assert shared, "no two windows of the five boundary sets share a model's SEG question"
+    for group in shared[:3]:
+        built = [pools.pool(w, s) for w, s in group]
+        assert all(p is built[0] for p in built)
+        w, s = group[-1]
+        fresh = CandidatePools(pools.data, **env.pool_kwargs).pool(w, s)
+        assert [c.assignment for c in fresh] == [c.assignment for c in built[0]]
+        assert [c.value for c in fresh] == [c.value for c in built[0]]
+    # a different n_i (or model, or layers) is a different pool
+    keys = list(by_key)
+    assert len({id(pools.pool(*by_key[k][0])) for k in keys}) == len(keys)

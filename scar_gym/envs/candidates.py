@@ -260,6 +260,8 @@ class CandidatePools:
         self.segment_cap = None if segment_cap is None else max(segment_cap, self.mcm.num_chiplets // 4)
         self._paths: dict[int, list[tuple[int, ...]]] = {}
         self._pools: dict[tuple, CandidateArray] = {}
+        self._by_seg: dict[tuple, CandidateArray] = {}
+        self._seg_keys: dict[tuple, tuple[int, int, int, int, int]] = {}
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
         self._kept: dict[int, _Kept] = {}
         self._relocated: dict[tuple, list[WindowCandidate]] = {}
@@ -299,22 +301,38 @@ class CandidatePools:
         return self.steps.allocation(weights, allocation_caps([(a, b) for _, a, b in window], self.mcm.num_chiplets))
 
     def pool(self, window: WindowSpec, slot: int) -> CandidateArray:
-        """The sorted candidates of model ``window[slot]`` (cached)."""
+        """The sorted candidates of model ``window[slot]`` (cached, and shared by every window that
+        asks SEG the same question: see :meth:`seg_key`)."""
         key = (window, slot)
         hit = self._pools.get(key)
         if hit is None:
-            hit = self._pools[key] = self._build(window, slot)
+            seg_key = self.seg_key(window, slot)
+            hit = self._by_seg.get(seg_key)
+            if hit is None:
+                hit = self._by_seg[seg_key] = self._build(window, slot)
+            self._pools[key] = hit
         return hit
 
-    def cut_sets(self, window: WindowSpec, slot: int) -> list[tuple[int, ...]]:
+    def seg_key(self, window: WindowSpec, slot: int) -> tuple[int, int, int, int, int]:
+        """``(model, lo, hi, n_max, n_i)``: all a pool depends on. The rest of the window only sets
+        PROV's ``n_i`` and the segment bound ``n_max``, so windows of different boundary sets that
+        give a model the same layers and the same two counts share one pool (on the large-6x6
+        suite a quarter of the pools of a 5-set search)."""
+        hit = self._seg_keys.get((window, slot))
+        if hit is not None:
+            return hit
         m, lo, hi = window[slot]
-        C = self.mcm.num_chiplets
         n_i = self.allocation(window)[slot]
-        n_max = max(1, min(hi - lo, C - (len(window) - 1)))
+        n_max = max(1, min(hi - lo, self.mcm.num_chiplets - (len(window) - 1)))
         if self.max_segments is not None:
             n_max = min(n_max, max(n_i, self.max_segments))
         if self.segment_cap is not None:
             n_max = min(n_max, self.segment_cap)
+        hit = self._seg_keys[(window, slot)] = (m, lo, hi, n_max, n_i)
+        return hit
+
+    def cut_sets(self, window: WindowSpec, slot: int) -> list[tuple[int, ...]]:
+        m, lo, hi, n_max, n_i = self.seg_key(window, slot)
         choice = self.steps.seg(m, lo, hi, n_max, n_i, np.diff(self.data.exp_lat_cum[m][lo:hi + 1]))
         return list(dict.fromkeys([*(c.cuts for c in choice.top), *choice.fallback_cuts(), ()]))
 
@@ -334,8 +352,8 @@ class CandidatePools:
         """The first ``limit`` relocations of blocked pool candidates onto the chiplets free under the
         bit mask ``taken`` (see the module docstring), best pool candidates first, one per
         (segmentation, path signature), never a placement the pool itself holds, sorted like the
-        pool. Cached per (window, slot, taken, room)."""
-        key = (window, slot, taken, room, limit)
+        pool. Cached per (pool, taken, room, limit)."""
+        key = (self.seg_key(window, slot), taken, room, limit)  # the pool's key: shared pools share these too
         hit = self._relocated.get(key)
         if hit is not None:
             return hit
