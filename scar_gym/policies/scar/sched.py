@@ -25,8 +25,23 @@ from scar_gym.schedule import Assignment
 Path = tuple[int, ...]
 
 
-def _adjacency(mcm: MCM) -> tuple[tuple[int, ...], ...]:
-    return tuple(mcm.neighbors(i) for i in range(mcm.num_chiplets))
+class Adjacency(tuple):
+    """The NoP's neighbour lists (per chiplet, increasing index) with, as ``masks``, each chiplet's
+    neighbours as a bit mask, which the path search walks."""
+
+    masks: tuple[int, ...]
+
+
+def neighbour_masks(adj: Sequence[Sequence[int]]) -> tuple[int, ...]:
+    """Per chiplet, its neighbours as a bit mask."""
+    return tuple(sum(1 << nb for nb in set(nbs)) for nbs in adj)
+
+
+@lru_cache(maxsize=16)  # MCMs hash by identity: one entry per MCM object in use
+def _adjacency(mcm: MCM) -> Adjacency:
+    adj = Adjacency(mcm.neighbors(i) for i in range(mcm.num_chiplets))
+    adj.masks = neighbour_masks(adj)
+    return adj
 
 
 @lru_cache(maxsize=64)
@@ -41,7 +56,8 @@ def _class_masks(class_of: tuple[int, ...]) -> dict[int, int]:
 def paths_from(adj: Sequence[Sequence[int]], root: int, length: int, free_mask: int,
                max_steps: int | None = None, classes: Sequence[int] | None = None,
                class_of: Sequence[int] | None = None, check: bool = True) -> Iterator[Path]:
-    """Simple paths of ``length`` chiplets starting at ``root`` over chiplets in ``free_mask`` (DFS order).
+    """Simple paths of ``length`` chiplets starting at ``root`` over chiplets in ``free_mask`` (DFS
+    order, neighbours in increasing index).
 
     ``max_steps`` bounds the DFS expansions (long paths on large grids need exponential
     backtracking); the walk then stops early, having yielded what it found. With ``classes`` (a
@@ -64,30 +80,37 @@ def paths_from(adj: Sequence[Sequence[int]], root: int, length: int, free_mask: 
     if length == 1:
         yield (root,)
         return
-    path = [root]
-    used = 1 << root
+    # Iterative DFS; per depth a bit mask of the neighbours still to try. The chiplets a position
+    # may take (free, unused, of the wanted class) do not change while the walk stays at or below
+    # that depth, so a level's candidates are fixed when it is entered, and the lowest bit first
+    # is the increasing neighbour order.
+    nbm = adj.masks if isinstance(adj, Adjacency) else neighbour_masks(adj)
+    limit = max_steps if max_steps is not None else float("inf")
     steps = 0
-    # Iterative DFS: a stack of neighbour iterators.
-    stack = [iter(adj[root])]
-    while stack:
-        for nb in stack[-1]:
-            bit = 1 << nb
-            if (free_mask & bit) and not (used & bit) and (allowed is None or allowed[len(path)] & bit):
-                steps += 1
-                if max_steps is not None and steps > max_steps:
-                    return
-                path.append(nb)
-                if len(path) == length:
-                    yield tuple(path)
-                    path.pop()
-                    continue
-                used |= bit
-                stack.append(iter(adj[nb]))
-                break
-        else:
-            stack.pop()
-            last = path.pop()
-            used &= ~(1 << last)
+    path = [root]
+    avail = free_mask & ~(1 << root)
+    depth, last = 1, length - 1  # the position the walk fills next; the final position
+    todo = [nbm[root] & (avail if allowed is None else avail & allowed[1])]
+    while todo:
+        cand = todo[-1]
+        if not cand:
+            todo.pop()
+            avail |= 1 << path.pop()
+            depth -= 1
+            continue
+        low = cand & -cand
+        todo[-1] = cand ^ low
+        nb = low.bit_length() - 1
+        steps += 1
+        if steps > limit:
+            return
+        if depth == last:
+            yield (*path, nb)
+            continue
+        path.append(nb)
+        avail ^= low
+        depth += 1
+        todo.append(nbm[nb] & (avail if allowed is None else avail & allowed[depth]))
 
 
 def simple_paths(mcm: MCM, length: int, free_mask: int | None = None, limit_per_root: int | None = None,
