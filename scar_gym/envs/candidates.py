@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -91,9 +92,18 @@ class WindowCandidate:
         return self.size
 
 
+@lru_cache(maxsize=16)  # MCMs hash by identity: one entry per MCM object in use
+def _dataflow_index(mcm) -> tuple[int, ...]:
+    return tuple(DATAFLOWS.index(d) for d in mcm.dataflows)
+
+
 def dataflow_share(mcm, chiplets: Sequence[int]) -> tuple[float, ...]:
     """Fraction of ``chiplets`` with each dataflow of :data:`~scar_gym.hardware.DATAFLOWS`."""
-    return tuple(sum(mcm.dataflows[c] == d for c in chiplets) / len(chiplets) for d in DATAFLOWS)
+    index = _dataflow_index(mcm)
+    counts = [0] * len(DATAFLOWS)
+    for c in chiplets:
+        counts[index[c]] += 1
+    return tuple(k / len(chiplets) for k in counts)
 
 
 def candidate_of(ev: Evaluator, a: Assignment, objective: str) -> WindowCandidate:
@@ -123,10 +133,12 @@ class CandidateArray(SequenceABC):
     candidates already made (:meth:`of`)."""
 
     def __init__(self, values: np.ndarray, sizes: np.ndarray, masks: np.ndarray, make: Callable[[int], WindowCandidate],
-                 contains: Callable[[tuple[int, ...], tuple[int, ...]], bool] | None = None):
+                 contains: Callable[[tuple[int, ...], tuple[int, ...]], bool] | None = None,
+                 placement: Callable[[int], tuple[tuple[int, ...], tuple[int, ...]]] | None = None):
         self.values, self.sizes, self.masks = values, sizes, masks
         self._make = make
         self._contains = contains
+        self._placement = placement
         self._items: list[WindowCandidate | None] = [None] * len(values)
 
     @classmethod
@@ -151,6 +163,15 @@ class CandidateArray(SequenceABC):
     def __iter__(self):
         for j in range(len(self)):
             yield self[j]
+
+    def placement_at(self, j: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """``(bounds, chiplets)`` of candidate ``j`` without making the candidate (relocations
+        read thousands of blocked ones and keep a few dozen)."""
+        c = self._items[j]
+        if c is None and self._placement is not None:
+            return self._placement(j)
+        c = self[j]
+        return c.bounds, c.chiplets
 
     def contains(self, bounds: tuple[int, ...], chiplets: tuple[int, ...]) -> bool:
         """Whether the pool holds the placement of segments ``bounds`` on ``chiplets``."""
@@ -265,6 +286,7 @@ class CandidatePools:
         self._groups: dict[int, list[tuple[tuple, list[tuple[int, ...]]]]] = {}
         self._kept: dict[int, _Kept] = {}
         self._relocated: dict[tuple, list[WindowCandidate]] = {}
+        self._signatures: dict[tuple[int, ...], tuple] = {}  # path -> path_signature, for relocations
         self._class_list = [int(x) for x in self.mcm.class_of]
         self._hops_list = self.mcm.hops.tolist()
 
@@ -369,8 +391,8 @@ class CandidatePools:
         for j in np.flatnonzero(overlaps(pool.masks, taken) & (pool.sizes <= min(room, len(free)))).tolist():
             if made >= limit:
                 break
-            c = pool[j]
-            chips = list(c.chiplets)
+            bounds, placed = pool.placement_at(j)
+            chips = list(placed)
             used = 0
             for ch in chips:
                 if not (taken >> ch) & 1:
@@ -378,22 +400,21 @@ class CandidatePools:
             for i, ch in enumerate(chips):
                 if not (taken >> ch) & 1:
                     continue
-                near = [chips[j] for j in (i - 1, i + 1) if 0 <= j < len(chips) and not (taken >> chips[j]) & 1]
-                best, best_d = -1, 0
-                for f in free:
-                    if (used >> f) & 1 or cls[f] != cls[ch]:
-                        continue
-                    d = sum(hops[f][n] for n in near) if near else hops[f][ch]
-                    if best < 0 or d < best_d:
-                        best, best_d = f, d
-                if best < 0:
+                spare = [f for f in free if not (used >> f) & 1 and cls[f] == cls[ch]]
+                if not spare:
                     break
+                near = [chips[k] for k in (i - 1, i + 1) if 0 <= k < len(chips) and not (taken >> chips[k]) & 1]
+                if len(near) == 2:
+                    a, b = near
+                    best = min(spare, key=lambda f: hops[f][a] + hops[f][b])  # the first nearest, as a scan
+                else:
+                    n = near[0] if near else ch
+                    best = min(spare, key=lambda f: hops[f][n])
                 chips[i] = best
                 used |= 1 << best
             else:
-                bounds = c.bounds
                 chips_t = tuple(chips)
-                sig = (bounds, path_signature(self.mcm, chips_t))
+                sig = (bounds, path_signature(self.mcm, chips_t, self._signatures))
                 if sig in seen:
                     continue
                 seen.add(sig)
@@ -468,7 +489,10 @@ class CandidatePools:
         def contains(b: tuple[int, ...], chips: tuple[int, ...]) -> bool:
             return b in bounds_set and chips in self.kept(len(chips)).path_set
 
-        return CandidateArray(value, a["size"], masks, make, contains)
+        def placement(j: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+            return bounds[ci[j]], self.kept(size[j]).paths[ki[j]]
+
+        return CandidateArray(value, a["size"], masks, make, contains, placement)
 
 
 @dataclass(frozen=True, eq=False)
