@@ -169,6 +169,11 @@ class LazyPool(SequenceABC):
     def masks(self) -> np.ndarray:
         return self._columns()[2]
 
+    def placement_at(self, j: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """``(bounds, chiplets)`` of candidate ``j`` (as :class:`~scar_gym.envs.candidates.CandidateArray`)."""
+        c = self[j]
+        return c.bounds, c.chiplets
+
     def contains(self, bounds: tuple[int, ...], chiplets: tuple[int, ...]) -> bool:
         """Whether the pool holds the placement of segments ``bounds`` on ``chiplets``."""
         from scar_gym.envs.candidates import holds
