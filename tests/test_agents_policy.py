@@ -60,3 +60,41 @@ def test_bad_inference_settings_name_the_field(kwargs, field):
     with pytest.raises(ConfigError) as e:
         PPOPolicy(None, **kwargs)
     assert e.value.field == field
+
+
+@pytest.mark.parametrize("agent", [None, "window-any-size"])
+def test_traced_actor_gives_the_eager_logits_bit_for_bit_and_follows_weights_trained_in_place(agent, cost_model):
+    """Inference runs the actor through torch.jit.trace; along a real episode its logits are the eager
+    network's to the last bit, and after the weights change in place (as expert iteration trains them)
+    the trace still agrees with the eager network."""
+    import numpy as np
+    import torch
+
+    from agents import PRETRAINED_DIR
+
+    pol = PPOPolicy(None if agent is None else str(PRETRAINED_DIR / agent))
+    assert pol._traced is not None
+    traced, tensors = pol._traced
+
+    def eager(obs):
+        with torch.no_grad():
+            obs_t = {k: torch.as_tensor(np.asarray(v, dtype=np.float32)[None]) for k, v in obs.items()}
+            return pol._eager_logits(obs_t)[0].numpy().astype(np.float64)
+
+    ev = _ev("sc6", cost_model)
+    env = pol.make_env(ev)
+    obs, _ = env.reset(seed=0)
+    steps = 0
+    done = False
+    while not done:
+        got = pol._logits(obs)
+        assert np.array_equal(got, eager(obs))
+        obs, _, done, _, _ = env.step(int(np.argmax(np.where(env.action_masks(), got, -np.inf))))
+        steps += 1
+    assert steps > 3
+    before = pol._logits(obs)
+    with torch.no_grad():
+        for p in pol.model.policy.parameters():
+            p.mul_(1.5)
+    after = pol._logits(obs)
+    assert not np.array_equal(before, after) and np.array_equal(after, eager(obs))
