@@ -451,23 +451,28 @@ class Evaluator:
         nop_bw, dram_bw = pkg.nop_bandwidth_bytes_per_s, pkg.dram_bandwidth_bytes_per_s
         hop_s, dram_s = pkg.nop_hop_latency_s, pkg.dram_latency_s
         hops, dram_hops, class_of, l2 = self._hops_l, self._dram_hops_l, self._class_of_l, self._l2_l
-        segs = a.segments
-        plan = d.plan((*(s.start for s in segs), segs[-1].stop))
+        starts, stops, chips = zip(*a.segments)
+        plan = d.plan((*starts, stops[-1]))
         w_bytes = plan.w_bytes
         b = d.batch
+        classes = [class_of[c] for c in chips]
 
         # Mini-batch: the largest divisor of b that fits every segment's chiplet memory. A segment
         # whose weights cannot stay resident next to one sample streams them instead: it then
         # holds one layer's weights at a time and re-reads all of them for every mini-batch.
         streams = []
         cap = float("inf")
-        for j, s in enumerate(segs):
-            mem = l2[class_of[s.chiplet]]
+        load_s = 0.0  # the resident segments load their weights in parallel: the longest load counts
+        for j, c in enumerate(chips):
+            mem = l2[classes[j]]
             peak = plan.peak[j]
-            stream = w_bytes[j] + peak > mem
+            w = w_bytes[j]
+            stream = w + peak > mem
             streams.append(stream)
-            room = mem - (plan.layer_w_max[j] if stream else w_bytes[j])
+            room = mem - (plan.layer_w_max[j] if stream else w)
             cap = min(cap, room / peak if room > 0 else 0.0)
+            if w > 0 and not stream:
+                load_s = max(load_s, w / dram_bw + dram_hops[c] * hop_s + dram_s)
         bi = 0
         for i, nb in enumerate(d.batches):
             if nb <= cap:
@@ -480,12 +485,12 @@ class Evaluator:
         nop_byte_hops = 0.0  # inter-chiplet activations, per sample
         io_bytes = 0.0  # DRAM reads and writes of activations, per sample
         io_byte_hops = 0.0  # their hops to the side interface
-        for j, s in enumerate(segs):
-            c = s.chiplet
-            cum_l = d.cum_l[class_of[c]][bi]
-            cum_e = d.cum_e[class_of[c]][bi]
-            t = cum_l[s.stop] - cum_l[s.start]
-            compute_j += cum_e[s.stop] - cum_e[s.start]
+        for j, c in enumerate(chips):
+            cum_l = d.cum_l[classes[j]][bi]
+            cum_e = d.cum_e[classes[j]][bi]
+            start, stop = starts[j], stops[j]
+            t = cum_l[stop] - cum_l[start]
+            compute_j += cum_e[stop] - cum_e[start]
             if streams[j]:
                 t += w_bytes[j] / dram_bw + dram_hops[c] * hop_s + dram_s
             src = plan.source[j]
@@ -495,7 +500,7 @@ class Evaluator:
                 io_byte_hops += src * dram_hops[c]
             for by, pj in plan.reads[j]:
                 if pj >= 0:  # produced by an earlier segment of this window: over the NoP
-                    h = hops[segs[pj].chiplet][c]
+                    h = hops[chips[pj]][c]
                     t += by * n / nop_bw + h * hop_s
                     nop_byte_hops += by * h
                 else:  # produced in an earlier window: from DRAM
@@ -505,17 +510,15 @@ class Evaluator:
             stages.append(t)
         # Outputs still needed after this window (or model outputs) go to DRAM.
         for j, by in plan.outputs:
-            c = segs[j].chiplet
+            c = chips[j]
             stages[j] += by * n / dram_bw + dram_hops[c] * hop_s + dram_s
             io_bytes += by
             io_byte_hops += by * dram_hops[c]
 
-        load_s = max((w / dram_bw + dram_hops[s.chiplet] * hop_s + dram_s) if w > 0 and not st else 0.0
-                     for s, w, st in zip(segs, w_bytes, streams))
         latency = load_s + sum(stages) + (reps - 1) * max(stages)
         w_read = [w * reps if st else w for w, st in zip(w_bytes, streams)]  # bytes read from DRAM
         w_total = sum(w_read)
-        w_hops = sum(w * dram_hops[s.chiplet] for s, w in zip(segs, w_read))
+        w_hops = sum([w * dram_hops[c] for c, w in zip(chips, w_read)])
         dram_j = (io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
         nop_j = ((nop_byte_hops + io_byte_hops) * b + w_hops) * 8 * pkg.nop_energy_j_per_bit
         return ModelWindowResult(model=a.model, minibatch=n, latency_s=latency, weight_load_s=load_s,

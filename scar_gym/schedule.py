@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
@@ -36,6 +37,10 @@ class Segment(NamedTuple):
     @property
     def num_layers(self) -> int:
         return self.stop - self.start
+
+
+#: ``Segment`` from a ``(start, stop, chiplet)`` tuple without the named tuple's Python ``__new__``.
+_new_segment = partial(tuple.__new__, Segment)
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class Assignment:
         bounds = [start, *cuts, stop]
         if len(chiplets) != len(bounds) - 1:
             raise ScheduleError(f"model {model}: {len(bounds) - 1} segments but {len(chiplets)} chiplets")
-        return Assignment(model, tuple(Segment(a, b, c) for a, b, c in zip(bounds[:-1], bounds[1:], chiplets)))
+        return Assignment(model, tuple(map(_new_segment, zip(bounds[:-1], bounds[1:], chiplets))))
 
 
 @dataclass(frozen=True)
