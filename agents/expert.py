@@ -130,7 +130,8 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
                      argv: list[str] | None = None, train_n: int | None = None, eval_n: int | None = None,
                      log: Any = print, trust: bool = False) -> Path:
     """Run expert iteration from ``agent`` (an agent / run dir / pretrained name as ``ppo:PATH``; a model zip
-    with ``trust``).
+    with ``trust``; ``None``: the SCAR-anchored 3x3 agent of ``ppo-3x3``, :data:`agents.ANCHORED_3X3_AGENT`,
+    the one this method was built for: it distils the search on the agent's training MCM only).
 
     Writes ``out_dir``: ``best_agent/`` (best validation greedy ratio, the start included) and
     ``final_agent/`` (agent directories, weights only: ``ppo:out_dir`` loads the best), ``config.yaml``
@@ -139,12 +140,14 @@ def expert_iteration(agent: str | Path | None, out_dir: str | Path, cfg: ExpertC
     """
     import torch
 
+    from agents import ANCHORED_3X3_AGENT
     from agents.policy import PPOPolicy
     from scar_gym.factory import make_cost_model
     from scar_gym.presets import load_mcm
 
     out = Path(out_dir)
-    policy = PPOPolicy(None if agent is None else str(agent), samples=cfg.samples, improve="local", trust=trust)
+    policy = PPOPolicy(ANCHORED_3X3_AGENT if agent is None else str(agent), samples=cfg.samples, improve="local",
+                       trust=trust)
     tcfg = policy.config
     check_held_out(tcfg)
     write_run_metadata(out, tcfg.to_dict(), argv)

@@ -2,9 +2,12 @@
 
 Registered as ``ppo`` through the ``scar_gym.policies`` entry point (``pyproject.toml``), so the
 library finds it without importing ``agents``. ``--policy ppo`` is the shipped agent
-(:data:`agents.DEFAULT_AGENT` in ``agents/pretrained/``); ``--policy ppo:PATH`` loads another: an
-agent directory (``agent.json`` + ``policy.pt``, :mod:`agents.agentfile`), a run directory (its
-``best_agent/``, else ``final_agent/``) or a pretrained name. The agent file carries the training
+(:data:`agents.DEFAULT_AGENT` in ``agents/pretrained/``: the size- and layout-agnostic
+``window-any-size``; ``ppo-any`` is the same agent under its earlier name); ``--policy ppo-3x3`` is
+the agent shipped before it (:data:`agents.ANCHORED_3X3_AGENT`: SCAR-anchored, het-sides-3x3 only);
+``--policy ppo:PATH`` loads another: an agent directory (``agent.json`` + ``policy.pt``,
+:mod:`agents.agentfile`), a run directory (its ``best_agent/``, else ``final_agent/``) or a
+pretrained name. The agent file carries the training
 config: it names the env id and kwargs the agent was trained with, so inference builds the same
 observation.
 
@@ -29,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from agents import ANY_SIZE_AGENT
+from agents import ANCHORED_3X3_AGENT, ANY_SIZE_AGENT
 from scar_gym.errors import ConfigError
 from scar_gym.evaluator import Evaluator
 from scar_gym.envs.rollout_search import ANY_SIZE_ENV, ANY_SIZE_SEARCH, RolloutSearchPolicy
@@ -43,7 +46,7 @@ MAX_SAMPLES = 10_000
 #: Search settings of an agent trained on MCM-Reconfig windows (it runs no SCAR, so it tries
 #: boundary sets itself): those of ``window-ls-any`` (:data:`~scar_gym.envs.rollout_search.ANY_SIZE_SEARCH`).
 RECONFIG_SEARCH = ANY_SIZE_SEARCH
-#: Rollouts of an agent trained on SCAR's windows (the anchored ``ppo``).
+#: Rollouts of an agent trained on SCAR's windows (``ppo-3x3``).
 DEFAULT_SAMPLES = 8
 
 
@@ -70,7 +73,7 @@ def resolve_agent_path(path: str | Path | None, default: str | None = None) -> t
     if not (is_file(p) or is_dir(p)):
         if path is None:
             raise ConfigError(field, f"the shipped agent is missing ({p})",
-                              "train it with python scripts/train_shipped_agent.py")
+                              f"train it with python scripts/train_shipped_agent.py --agent {p.name}")
         raise ConfigError(field, f"no such file or directory {str(path)[:200]!r}",
                           "give an agent directory or run directory")
     if p.is_dir():
@@ -84,7 +87,7 @@ class PPOPolicy(RolloutSearchPolicy):
 
     Args:
         path: agent directory / run dir / pretrained name, or (with ``trust``) a model zip; ``None`` =
-            the shipped agent.
+            the class's :attr:`default_agent` (for ``ppo``: the shipped agent, :data:`agents.DEFAULT_AGENT`).
         samples, improve, window_sets, lookahead, polish: as
             :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`; ``None`` (the default) takes
             :data:`RECONFIG_SEARCH` for an agent trained with ``windows: reconfig`` (greedy rollouts of
@@ -94,7 +97,8 @@ class PPOPolicy(RolloutSearchPolicy):
     """
 
     name = "ppo"
-    description = "trained MaskablePPO agent: 'ppo' = the shipped one, 'ppo:PATH' = an agent or run directory"
+    description = ("trained MaskablePPO agent: 'ppo' = the shipped size-agnostic one (any MCM up to 8x8, no SCAR "
+                   "run), 'ppo:PATH' = an agent or run directory")
     #: ``ppo:PATH`` fills this parameter (see scar_gym.policies.registry.make_policy).
     name_arg = "path"
     #: The pretrained agent of ``path=None`` (``None``: :data:`agents.DEFAULT_AGENT`).
@@ -183,7 +187,7 @@ class PPOPolicy(RolloutSearchPolicy):
         padded = self.config.env_kwargs.get("max_chiplets") is not None
         if (padded and n > c_obs) or (not padded and n != c_obs):
             fix = (f"use it on MCMs of at most {c_obs} chiplets" if padded else
-                   f"use it on an MCM of {c_obs} chiplets, or a size-agnostic agent (--policy ppo-any)")
+                   f"use it on an MCM of {c_obs} chiplets, or the size-agnostic agent (--policy ppo)")
             raise ConfigError("agent", f"{self.model_path.name!r} was trained for {self.trained_for()}; "
                               f"given {mcm.name} with {n} chiplets", fix)
 
@@ -287,12 +291,23 @@ class PPOPolicy(RolloutSearchPolicy):
             return self._eager_logits(obs_t)[0].numpy().astype(np.float64)
 
 
-
 class AnySizePPOPolicy(PPOPolicy):
-    """``ppo-any``: :class:`PPOPolicy` whose default is the size- and layout-agnostic agent
-    (:data:`agents.ANY_SIZE_AGENT`, ``configs/train/window_any_size.yaml``): one network for every
-    MCM of up to 64 chiplets, and no SCAR run at inference (MCM-Reconfig windows, no SCAR anchor)."""
+    """``ppo-any``: the name the size- and layout-agnostic agent (:data:`agents.ANY_SIZE_AGENT`,
+    ``configs/train/window_any_size.yaml``) had before it became ``ppo``; the same agent and the same
+    search, kept so that older commands and results files still run."""
 
     name = "ppo-any"
-    description = "size-agnostic MaskablePPO agent (any MCM up to 8x8, no SCAR run); 'ppo-any:PATH' = another"
+    description = "alias of 'ppo' (the size-agnostic agent, its name before it was shipped as 'ppo')"
     default_agent = ANY_SIZE_AGENT
+
+
+class Anchored3x3PPOPolicy(PPOPolicy):
+    """``ppo-3x3``: the agent shipped as ``ppo`` before the size-agnostic one
+    (:data:`agents.ANCHORED_3X3_AGENT`, ``configs/train/window_het_sides_relocate.yaml``): trained on
+    SCAR's windows on het-sides-3x3 (a network that takes exactly 9 chiplets), SCAR runs at
+    inference, then 8 rollouts on its windows (:data:`DEFAULT_SAMPLES`, no lookahead, no polish)."""
+
+    name = "ppo-3x3"
+    description = ("the earlier shipped agent: SCAR-anchored, het-sides-3x3 only (SCAR's run + 8 rollouts); "
+                   "'ppo-3x3:PATH' = another")
+    default_agent = ANCHORED_3X3_AGENT

@@ -8,15 +8,15 @@ evaluator, after an untimed Standalone run that builds the shared cost tables. P
 the geometric mean of EDP / EDP_SCAR, the mean wall and process-CPU seconds of ``policy.schedule``
 (model loading excluded) and their ratio to SCAR's in the same run; for the rollout-search
 policies also the part spent in reference runs inside them (``meta["reference_s"]``: SCAR's windows
-and anchor of Window-v0 agents; 0 for ``ppo-any``). With several agents of one family (seeds),
+and anchor of SCAR-anchored agents such as ``ppo-3x3``; 0 for ``ppo``, the size-agnostic agent). With several agents of one family (seeds),
 ``--group`` pools them: geometric mean and IQM of EDP / SCAR over seeds x scenarios with 95%
 stratified-bootstrap intervals (:func:`scar_gym.stats.summarize`). ``--from-csv`` summarises the
 rows of an earlier ``--csv`` without running anything.
 
-    .venv/bin/python scripts/bench_scaling_agents.py --policy ppo-any --suite large-6x6
-    .venv/bin/python scripts/bench_scaling_agents.py --policy ppo-any:runs/any_size_s0 \\
-        --policy ppo-any:runs/any_size_s1 --group ppo-any --csv out.csv
-    .venv/bin/python scripts/bench_scaling_agents.py --from-csv out.csv --group ppo-any
+    .venv/bin/python scripts/bench_scaling_agents.py --policy ppo --suite large-6x6
+    .venv/bin/python scripts/bench_scaling_agents.py --policy ppo:runs/any_size_s0 \\
+        --policy ppo:runs/any_size_s1 --group ppo: --csv out.csv
+    .venv/bin/python scripts/bench_scaling_agents.py --from-csv out.csv --group ppo:
     .venv/bin/python scripts/bench_scaling_agents.py --policy window-ls-any@window_sets=3,lookahead=false
 
 ``NAME@key=value,...`` gives one policy its own settings (an ablation in one run).
@@ -48,12 +48,12 @@ COLUMNS = ("suite", "policy", "scenario", "mcm", "edp_js", "edp_vs_scar", "wall_
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--policy", action="append", default=None, help="default: ppo-any (repeatable)")
+    ap.add_argument("--policy", action="append", default=None, help="default: ppo, the shipped size-agnostic agent (repeatable)")
     ap.add_argument("--suite", action="append", default=None, help=f"default: {', '.join(DEFAULT_SUITES)}")
     ap.add_argument("--mcm", default="het-sides-3x3", help="MCM of the suites that do not fix their own")
     ap.add_argument("--samples", type=int, default=None,
-                    help="rollouts of the rollout-search policies (default: each policy's own: 16 for ppo-any and "
-                         "window-ls-any, 8 for ppo)")
+                    help="rollouts of the rollout-search policies (default: each policy's own: 16 for ppo (= ppo-any) "
+                         "and window-ls-any, 8 for ppo-3x3)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--group", action="append", default=[], metavar="PREFIX",
                     help="also summarise every policy whose spec starts with PREFIX (e.g. several seeds)")
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print_summary(summarise(rows, list(dict.fromkeys(r["policy"] for r in rows if r["policy"] != "scar")),
                                 a.group))
         return 0
-    specs = a.policy or ["ppo-any"]
+    specs = a.policy or ["ppo"]
     policies = {"scar": make_policy("scar")}
     for spec in specs:
         name, options = parse_spec(spec)

@@ -16,7 +16,9 @@ What is recorded (``--record OUT.json``), all deterministic (fixed seeds, no wal
 * the large-MCM paths (het-cross-6x6): SCAR on sc1 and a Window-v0 episode;
 * the scenario suites (paper, datacenter, arvr, random-10 test draw) by id and content;
 * the shipped agent's leaderboard line on the paper suite (``scar-gym eval --policy ppo --suite
-  paper --no-baselines``): every field but the mean wall time.
+  paper --no-baselines``): every field but the mean wall time. ``ppo`` became the size-agnostic
+  agent in issue 15 (item 7), so a recording made before that differs there and in the ``ppo``
+  policy entries by design; its old entries are ``ppo-3x3``'s.
 
 ``--compare BASELINE.json`` records again and prints the first differences per section (exit 1 if
 any). Floats are compared through ``repr``, i.e. bit for bit. One kind of change is expected and
@@ -25,7 +27,8 @@ now lists every option; see :data:`ADDITIONS_ALLOWED_UNDER`).
 
 Run time on the reference machine (2 cores): about 2.5 minutes. The longest parts are the
 large section (SCAR on 6x6 alone takes most of a minute), ``sa`` and ``ga`` (2,000 evaluations per
-instance), the rollout searches (``ppo``, ``window-ls``: SCAR's run plus 8 rollouts per scenario)
+instance), the rollout searches (``ppo-3x3``, ``window-ls``: SCAR's run plus 8 rollouts per scenario;
+``ppo``, ``ppo-any``, ``window-ls-any``: 16 rollouts and the window polish)
 and the leaderboard (SCAR and the agent again, as ``scar-gym eval`` runs them). ``exhaustive`` refuses every paper scenario (its size check runs before any work), so
 it is exercised on the toy instances.
 
@@ -175,7 +178,8 @@ def small_section(only: list[str] | None, progress: bool) -> dict[str, Any]:
         out["simba@nvd-3x3"] = _run_policies(["simba"], [(sc.id, sc, "nvd-3x3") for sc in _paper_scenarios()],
                                              progress)["simba"]
     toys = ToyGenerator(n_models=(2, 3), n_layers=(2, 4)).pool(3, seed=0)
-    names = [n for n, _ in list_policies() if n != "ppo" and (only is None or n in only)]
+    # ppo-3x3's network takes exactly 9 chiplets; the size-agnostic agents (ppo, ppo-any) run on 2x2
+    names = [n for n, _ in list_policies() if n != "ppo-3x3" and (only is None or n in only)]
     for name, per in _run_policies(names, [(t.id, t, "NS/SN") for t in toys], progress).items():
         out[f"{name}@NS/SN"] = per
     return out

@@ -20,8 +20,9 @@ Outputs (``--out``, default ``results/search``):
 (optionally ``seed``; one row per point, e.g. the best EDP of the agent's schedule after that many
 evaluator calls during training/inference) is read and drawn as an extra curve (median over seeds)
 and added to ``sample_efficiency.csv`` (``--agents-dir`` changes the directory). ``--agent SPEC``
-(repeatable; ``ppo`` = the shipped agent, a model zip / run dir, or ``window-ls``, the same search
-without a learned prior) writes those files first: the agent's greedy rollout then its policy-guided
+(repeatable; ``ppo`` = the shipped agent, ``ppo-3x3`` = the SCAR-anchored 3x3 one -- the shipped
+agent when ``results/search/agents/*__ppo.csv`` were written --, a model zip / run dir, or
+``window-ls``, the same search without a learned prior) writes those files first: the agent's greedy rollout then its policy-guided
 local search with ``--agent-rollouts`` rollouts (default 64), the trace counting every evaluation it
 made, its env's SCAR run and candidate pools included. ``--reuse-traces`` reads the searches' curves
 from an earlier ``sample_efficiency_traces.csv`` instead of running them again (to add an agent to
@@ -115,8 +116,9 @@ def read_agents(agents_dir: Path, scenario: str) -> dict[str, list[list[float]]]
 def agent_label(spec: str) -> str:
     """The leaderboard's short name as a file-name part: ``runs/x/s0/best_model.zip`` -> ``ppo-s0-best_model``."""
     from scar_gym.benchmark import is_agent, policy_label
+    from scar_gym.policies.registry import AGENT_POLICIES
 
-    full = f"ppo:{spec}" if ":" not in spec and spec != "ppo" and is_agent(spec) else spec
+    full = f"ppo:{spec}" if ":" not in spec and spec not in AGENT_POLICIES and is_agent(spec) else spec
     return policy_label(full).replace(":", "-").replace("/", "-")
 
 
@@ -284,7 +286,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--agents-dir", type=Path, default=None, help="default <out>/agents")
     p.add_argument("--agent", action="append", default=[], metavar="SPEC",
-                   help="curves: also run this agent (ppo = the shipped one, a model zip / run dir, or window-ls)")
+                   help="curves: also run this agent (ppo = the shipped one, ppo-3x3, a model zip / run dir, or "
+                        "window-ls)")
     p.add_argument("--agent-rollouts", type=int, default=64, help="rollouts of each --agent (default 64)")
     p.add_argument("--reuse-traces", action="store_true",
                    help="curves: read the searches' traces from <out>/sample_efficiency_traces.csv")

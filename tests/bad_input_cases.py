@@ -444,9 +444,15 @@ for name, (what, fld) in AGENT_DIRS.items():
          cat, new=True)
 case("agent-dir/evil-weights-eval-agent", "eval --suite sc8 --no-baselines --agent {f}/agents/weights-evil-pickle",
      "weights", "agent-code", new=True)
-case("agent-dir/shipped-agent-on-a-4x4-mcm", "schedule --scenario sc8 --mcm het-sides-4x4 --policy ppo", "agent",
-     "everyday", new=True)
+# ppo-3x3 (the SCAR-anchored agent, shipped as ppo until issue 15) takes exactly 9 chiplets, by name or by path;
+# ppo (= ppo-any, the size-agnostic agent) at most 64
+case("agent-dir/anchored-3x3-agent-on-a-4x4-mcm", "schedule --scenario sc8 --mcm het-sides-4x4 --policy ppo-3x3",
+     "agent", "everyday", new=True)
+case("agent-dir/anchored-3x3-agent-by-name-on-a-4x4-mcm", "schedule --scenario sc8 --mcm het-sides-4x4 --policy "
+     "ppo:window-het-sides-3x3", "agent", "everyday", new=True)
 case("agent-dir/any-size-agent-past-its-64-chiplets", "schedule --scenario sc1 --mcm het-sides-9x9 --policy ppo-any",
+     "agent", "everyday", new=True)
+case("agent-dir/shipped-agent-past-its-64-chiplets", "schedule --scenario sc1 --mcm het-sides-9x9 --policy ppo",
      "agent", "everyday", new=True)
 case("suite/large-suite-with-an-mcm", "eval --suite large-3x3 --mcm het-sides-3x3 --no-baselines", "--mcm",
      "everyday", new=True)

@@ -1,5 +1,5 @@
-"""Agent files hold weights only (``agents/agentfile.py``): the shipped agent loads without trust and
-decides exactly as its SB3 zip did; a crafted agent file runs no code through any command; a
+"""Agent files hold weights only (``agents/agentfile.py``): the shipped agents load without trust and
+the SCAR-anchored 3x3 one (``ppo-3x3``, shipped as ``ppo`` until issue 15) decides exactly as its SB3 zip did; a crafted agent file runs no code through any command; a
 Stable-Baselines3 zip loads only with ``--trust``."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pytest
 pytest.importorskip("sb3_contrib")
 
 import bad_input_cases as bic  # noqa: E402
-from agents import DEFAULT_AGENT, PRETRAINED_DIR  # noqa: E402
+from agents import ANCHORED_3X3_AGENT, DEFAULT_AGENT, PRETRAINED_DIR  # noqa: E402
 from agents.agentfile import AGENT_JSON, WEIGHTS, load_agent, load_sb3_zip, save_agent  # noqa: E402
-from agents.policy import PPOPolicy  # noqa: E402
+from agents.policy import Anchored3x3PPOPolicy, PPOPolicy  # noqa: E402
 from scar_gym.cli import main  # noqa: E402
 from scar_gym.errors import ConfigError  # noqa: E402
 from scar_gym.factory import make_evaluator  # noqa: E402
@@ -41,11 +41,12 @@ def run(*argv) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-def test_the_shipped_agent_is_weights_only_and_loads_without_trust():
-    d = PRETRAINED_DIR / DEFAULT_AGENT
+@pytest.mark.parametrize("cls, agent", [(PPOPolicy, DEFAULT_AGENT), (Anchored3x3PPOPolicy, ANCHORED_3X3_AGENT)])
+def test_the_shipped_agents_are_weights_only_and_load_without_trust(cls, agent):
+    d = PRETRAINED_DIR / agent
     assert {p.name for p in d.iterdir()} >= {AGENT_JSON, WEIGHTS, "config.yaml"}
     assert not list(d.glob("*.zip")) and not list(d.glob("*.pkl"))  # nothing pickled is shipped
-    pol = PPOPolicy(None)
+    pol = cls(None)
     assert pol.model_path == d and not pol.trust
     assert pol.config.env_id == "scar_gym:ScarGym/Window-v0" and pol.config.env_kwargs["relocate"] == 24
 
@@ -55,9 +56,9 @@ def test_the_shipped_agent_is_weights_only_and_loads_without_trust():
     ("sc7", "1.9197578695592954", "2.529470609018879"),
     ("sc10", "0.024876110956378098", "0.024876110956378098"),
 ])
-def test_the_converted_shipped_agent_decides_as_the_zip_did(scenario, edp, greedy):
+def test_the_converted_anchored_agent_decides_as_the_zip_did(scenario, edp, greedy):
     ev = make_evaluator(scenario, "het-sides-3x3")
-    sched = PPOPolicy(None).schedule(ev, seed=0)
+    sched = Anchored3x3PPOPolicy(None).schedule(ev, seed=0)
     assert repr(ev.evaluate(sched).edp_js) == edp and repr(sched.meta["greedy_edp_js"]) == greedy
 
 

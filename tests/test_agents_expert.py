@@ -10,13 +10,13 @@ import pytest
 pytest.importorskip("sb3_contrib")
 
 from agents.expert import ExpertConfig, _record, distil, expert_iteration  # noqa: E402
-from agents.policy import PPOPolicy  # noqa: E402
+from agents.policy import Anchored3x3PPOPolicy, PPOPolicy  # noqa: E402
 from scar_gym.errors import ConfigError  # noqa: E402
 from scar_gym.factory import make_evaluator  # noqa: E402
 
 
 def test_distil_makes_the_greedy_rollout_follow_the_targets():
-    pol = PPOPolicy(None, samples=1)
+    pol = Anchored3x3PPOPolicy(None, samples=1)  # expert iteration's default agent (agents.ANCHORED_3X3_AGENT)
     env = pol.make_env(make_evaluator("sc10", "het-sides-3x3"))
     greedy = pol._rollout(env).actions
     # a target that leaves the greedy choice wherever a second candidate exists
@@ -46,8 +46,10 @@ def test_expert_iteration_writes_a_loadable_agent(tmp_path):
     assert [r["iteration"] for r in rows] == ["0", "1"]
     assert float(rows[1]["expert_vs_scar"]) <= float(rows[0]["train_greedy_vs_scar"]) + 1e-12  # search never loses
     ev = make_evaluator("sc8", "het-sides-3x3")
-    sched = PPOPolicy(str(out), samples=1).schedule(ev, seed=0)
-    ev.validate(sched)
+    distilled = PPOPolicy(str(out), samples=1)
+    # None starts from the SCAR-anchored 3x3 agent (ppo-3x3), not from the shipped size-agnostic one
+    assert distilled.config.env_kwargs == Anchored3x3PPOPolicy(None).config.env_kwargs
+    ev.validate(distilled.schedule(ev, seed=0))
 
 
 @pytest.mark.parametrize("kwargs, field", [({"iterations": 0}, "iterations"), ({"samples": 1.5}, "samples"),

@@ -1,4 +1,6 @@
-"""The shipped agent as a Policy: greedy rollout, policy-guided local search, sampling, and bad input."""
+"""The trained agents as Policies: which agent and search each name resolves to (``ppo`` = ``ppo-any`` =
+the size-agnostic agent, ``ppo-3x3`` = the SCAR-anchored 3x3 one), and on ``ppo-3x3``: greedy rollout,
+policy-guided local search, sampling, and bad input."""
 
 from __future__ import annotations
 
@@ -6,7 +8,10 @@ import pytest
 
 pytest.importorskip("sb3_contrib")
 
-from agents.policy import PPOPolicy  # noqa: E402
+from agents import ANCHORED_3X3_AGENT, DEFAULT_AGENT, PRETRAINED_DIR  # noqa: E402
+from agents.policy import Anchored3x3PPOPolicy, AnySizePPOPolicy, PPOPolicy  # noqa: E402
+from scar_gym.envs.rollout_search import ANY_SIZE_ENV, ANY_SIZE_SEARCH  # noqa: E402
+from scar_gym.policies.registry import make_policy  # noqa: E402
 from scar_gym.costmodel.tables import CostModel  # noqa: E402
 from scar_gym.errors import ConfigError  # noqa: E402
 from scar_gym.evaluator import Evaluator  # noqa: E402
@@ -26,10 +31,10 @@ def _ev(sc: str, cost_model) -> Evaluator:
 
 
 def test_local_search_improves_on_the_greedy_rollout_within_its_budget(cost_model):
-    # sc4: the shipped agent's greedy rollout is 42% worse than SCAR under the paper preset; taking one
+    # sc4: ppo-3x3's greedy rollout is 42% worse than SCAR under the paper preset; taking one
     # decision back to SCAR's choice (the search's first neighbours) recovers it at rollout 1.
     ev = _ev("sc4", cost_model)
-    sched = PPOPolicy(None, samples=4, improve="local").schedule(ev, seed=0)
+    sched = Anchored3x3PPOPolicy(None, samples=4, improve="local").schedule(ev, seed=0)
     m = sched.meta
     res = ev.evaluate(sched)
     assert m["improve"] == "local" and 1 < m["rollouts"] <= 4 and len(m["trace"]) == m["rollouts"]
@@ -39,16 +44,17 @@ def test_local_search_improves_on_the_greedy_rollout_within_its_budget(cost_mode
 
 
 def test_local_search_is_deterministic_and_greedy_only_is_the_greedy_rollout(cost_model):
-    a = PPOPolicy(None, samples=6).schedule(_ev("sc10", cost_model), seed=0)
-    b = PPOPolicy(None, samples=6).schedule(_ev("sc10", cost_model), seed=123)  # seed unused by "local"
+    a = Anchored3x3PPOPolicy(None, samples=6).schedule(_ev("sc10", cost_model), seed=0)
+    b = Anchored3x3PPOPolicy(None, samples=6).schedule(_ev("sc10", cost_model), seed=123)  # seed unused by "local"
     assert a.windows == b.windows
-    g = PPOPolicy(None, samples=1).schedule(_ev("sc10", cost_model), seed=0)
+    g = Anchored3x3PPOPolicy(None, samples=1).schedule(_ev("sc10", cost_model), seed=0)
     assert g.meta["rollouts"] == 1 and g.meta["best_objective"] == g.meta["greedy_objective"]
     assert a.meta["best_objective"] <= g.meta["greedy_objective"]
 
 
 def test_sampled_rollouts_repeat_under_a_seed(cost_model):
-    runs = [PPOPolicy(None, samples=4, improve="sample").schedule(_ev("sc8", cost_model), seed=7) for _ in range(2)]
+    runs = [Anchored3x3PPOPolicy(None, samples=4, improve="sample").schedule(_ev("sc8", cost_model), seed=7)
+            for _ in range(2)]
     assert runs[0].windows == runs[1].windows
     assert runs[0].meta["rollouts"] == 4
     assert runs[0].meta["best_objective"] <= runs[0].meta["greedy_objective"]
@@ -62,7 +68,7 @@ def test_bad_inference_settings_name_the_field(kwargs, field):
     assert e.value.field == field
 
 
-@pytest.mark.parametrize("agent", [None, "window-any-size"])
+@pytest.mark.parametrize("agent", ["window-het-sides-3x3", "window-any-size"])
 def test_traced_actor_gives_the_eager_logits_bit_for_bit_and_follows_weights_trained_in_place(agent, cost_model):
     """Inference runs the actor through torch.jit.trace; along a real episode its logits are the eager
     network's to the last bit, and after the weights change in place (as expert iteration trains them)
@@ -72,7 +78,7 @@ def test_traced_actor_gives_the_eager_logits_bit_for_bit_and_follows_weights_tra
 
     from agents import PRETRAINED_DIR
 
-    pol = PPOPolicy(None if agent is None else str(PRETRAINED_DIR / agent))
+    pol = PPOPolicy(str(PRETRAINED_DIR / agent))
     assert pol._traced is not None
     traced, tensors = pol._traced
 
@@ -98,3 +104,47 @@ def test_traced_actor_gives_the_eager_logits_bit_for_bit_and_follows_weights_tra
             p.mul_(1.5)
     after = pol._logits(obs)
     assert not np.array_equal(before, after) and np.array_equal(after, eager(obs))
+
+
+# -- which agent and search each name resolves to (issue 15, item 7) -------------------------------------------------
+SEARCH_KEYS = ("samples", "improve", "window_sets", "lookahead", "polish")
+
+
+def _search(policy) -> dict:
+    return {k: getattr(policy, k) for k in SEARCH_KEYS}
+
+
+def test_ppo_and_ppo_any_are_the_same_size_agnostic_agent_and_search():
+    ppo, alias = make_policy("ppo"), make_policy("ppo-any")
+    assert type(ppo) is PPOPolicy and type(alias) is AnySizePPOPolicy
+    assert ppo.model_path == alias.model_path == PRETRAINED_DIR / DEFAULT_AGENT == PRETRAINED_DIR / "window-any-size"
+    assert _search(ppo) == _search(alias) == {**ANY_SIZE_SEARCH, "improve": "local"}
+    assert ppo.inference_env_kwargs() == alias.inference_env_kwargs()
+    kw = ppo.inference_env_kwargs()
+    assert {k: kw[k] for k in ("windows", "anchor", "pool_seg_limit", "pool_max_probes", "pool_seg_radius")} == \
+        {k: ANY_SIZE_ENV[k] for k in ("windows", "anchor", "pool_seg_limit", "pool_max_probes", "pool_seg_radius")}
+    assert ppo.params() == alias.params() and ppo.observed_chiplets() == 64
+
+
+def test_ppo_3x3_is_the_anchored_agent_with_its_old_search_by_name_or_by_path():
+    by_name = make_policy("ppo-3x3")
+    by_path = make_policy(f"ppo:{PRETRAINED_DIR / ANCHORED_3X3_AGENT}")
+    by_pretrained_name = make_policy("ppo:window-het-sides-3x3")
+    assert type(by_name) is Anchored3x3PPOPolicy
+    for pol in (by_name, by_path, by_pretrained_name):
+        assert pol.model_path == PRETRAINED_DIR / "window-het-sides-3x3"
+        assert _search(pol) == {"samples": 8, "improve": "local", "window_sets": 1, "lookahead": False,
+                                "polish": False}
+        # the training env as it was (SCAR's windows, anchored): none of the any-size pool options added
+        assert pol.inference_env_kwargs() == dict(pol.config.env_kwargs)
+        assert "windows" not in pol.inference_env_kwargs() and "pool_seg_limit" not in pol.inference_env_kwargs()
+        assert pol.observed_chiplets() == 9
+    assert by_name.params() == by_path.params() == by_pretrained_name.params()
+
+
+def test_ppo_3x3_schedules_as_the_anchored_agent_given_by_path(cost_model):
+    """The same schedule (and SCAR's run inside it) as the pretrained directory given explicitly."""
+    a = make_policy("ppo-3x3", samples=2).schedule(_ev("sc10", cost_model), seed=0)
+    b = make_policy(f"ppo:{PRETRAINED_DIR / ANCHORED_3X3_AGENT}", samples=2).schedule(_ev("sc10", cost_model), seed=0)
+    assert a.windows == b.windows and a.meta["best_objective"] == b.meta["best_objective"]
+    assert a.meta["reference_s"] > 0  # SCAR ran: its windows and anchor

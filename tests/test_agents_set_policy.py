@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import scar_gym  # noqa: E402,F401  (registers the envs)
 from agents.agentfile import load_agent, save_agent  # noqa: E402
 from agents.config import config_from_dict, load_config  # noqa: E402
-from agents.policy import PPOPolicy  # noqa: E402
+from agents.policy import Anchored3x3PPOPolicy, PPOPolicy  # noqa: E402
 from agents.set_policy import NopSetExtractor, SetPointerPolicy  # noqa: E402
 from scar_gym.costmodel.tables import CostModel  # noqa: E402
 from scar_gym.errors import ConfigError  # noqa: E402
@@ -83,8 +83,8 @@ def test_one_network_schedules_every_size_and_layout_without_running_scar(tmp_pa
     assert len(eight.models) == 8 and len(one.models) == 1
 
 
-def test_the_shipped_agent_on_a_larger_mcm_is_one_line_naming_both(monkeypatch):
-    agent = PPOPolicy(None, samples=1)
+def test_the_anchored_3x3_agent_on_a_larger_mcm_is_one_line_naming_both(monkeypatch):
+    agent = Anchored3x3PPOPolicy(None, samples=1)
 
     def no_network(self, obs):
         raise AssertionError("the network ran")
@@ -97,6 +97,7 @@ def test_the_shipped_agent_on_a_larger_mcm_is_one_line_naming_both(monkeypatch):
     assert "\n" not in msg and e.value.field == "agent"
     assert "trained for ScarGym/Window-v0 on het-sides-3x3" in msg and "exactly 9 chiplets" in msg
     assert "given het-cross-6x6 with 36 chiplets" in msg
+    assert "size-agnostic agent (--policy ppo)" in e.value.fix  # ppo is the one that runs there
 
 
 def test_a_padded_agent_on_an_mcm_past_its_padding_says_so(tmp_path):
@@ -181,8 +182,9 @@ def test_window_sets_add_greedy_rollouts_on_scars_boundary_sets(tmp_path, cost_m
     assert e.value.field == "window_sets"
 
 
-def test_the_shipped_agent_reports_scars_run_apart_from_its_own_time(cost_model):
-    sched = PPOPolicy(None, samples=1).schedule(make_evaluator("sc1", "het-sides-3x3", cost_model=cost_model))
+def test_the_anchored_agent_reports_scars_run_apart_from_its_own_time(cost_model):
+    sched = Anchored3x3PPOPolicy(None, samples=1).schedule(make_evaluator("sc1", "het-sides-3x3",
+                                                                          cost_model=cost_model))
     m = sched.meta
     assert 0 < m["reference_s"] <= m["setup_s"] and m["own_s"] == pytest.approx(m["runtime_s"] - m["reference_s"],
                                                                                 abs=0.05)
@@ -218,8 +220,10 @@ def test_reconfig_agents_take_the_any_size_search_unless_told_otherwise(tmp_path
     assert {k: getattr(default, k) for k in ANY_SIZE_SEARCH} == ANY_SIZE_SEARCH
     told = PPOPolicy(d, samples=4, window_sets=2, lookahead=False)
     assert (told.samples, told.window_sets, told.lookahead) == (4, 2, False)
-    shipped = PPOPolicy(None)  # trained on SCAR's windows: 8 rollouts, its env's windows, no lookahead
-    assert (shipped.samples, shipped.window_sets, shipped.lookahead) == (8, 1, False)
+    anchored = Anchored3x3PPOPolicy(None)  # trained on SCAR's windows: 8 rollouts, its env's windows, no lookahead
+    assert (anchored.samples, anchored.window_sets, anchored.lookahead, anchored.polish) == (8, 1, False, False)
+    shipped = PPOPolicy(None)  # the shipped agent is a reconfig one
+    assert {k: getattr(shipped, k) for k in ANY_SIZE_SEARCH} == ANY_SIZE_SEARCH
     with pytest.raises(ConfigError) as e:
         PPOPolicy(d, lookahead="yes")
     assert e.value.field == "lookahead"

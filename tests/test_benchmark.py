@@ -114,12 +114,13 @@ def test_agents_whose_short_labels_collide_keep_their_full_specs(tmp_path):
     pytest.importorskip("sb3_contrib")
     import shutil
 
-    from agents import DEFAULT_AGENT, PRETRAINED_DIR
+    from agents import ANCHORED_3X3_AGENT, PRETRAINED_DIR
     from scar_gym.scenarios import load_scenario
 
-    copy = tmp_path / "other" / "pretrained" / DEFAULT_AGENT
-    shutil.copytree(PRETRAINED_DIR / DEFAULT_AGENT, copy)
-    specs = [f"ppo:{PRETRAINED_DIR / DEFAULT_AGENT}", f"ppo:{copy}"]
+    # the small 3x3 agent (300 KB, 1 rollout on sc8): any agent shows the labels
+    copy = tmp_path / "other" / "pretrained" / ANCHORED_3X3_AGENT
+    shutil.copytree(PRETRAINED_DIR / ANCHORED_3X3_AGENT, copy)
+    specs = [f"ppo:{PRETRAINED_DIR / ANCHORED_3X3_AGENT}", f"ppo:{copy}"]
     assert bench.policy_label(specs[0]) == bench.policy_label(specs[1])
     rows = bench.run_benchmark(specs, scenarios=[load_scenario("sc8")], reference="standalone",
                                rollout_kwargs={"samples": 1})

@@ -8,9 +8,9 @@ def test_demo_prints_scar_schedule_and_all_policies(capsys):
     out = capsys.readouterr().out
     assert "scenario sc10" in out and "SCAR: latency" in out
     table = out.split("All policies on the same evaluator")[1]
-    for policy in ("scar", "standalone", "greedy", "random", "window-ls", "ppo"):
+    for policy in ("scar", "standalone", "greedy", "random", "window-ls-any", "ppo"):
         assert f"\n{policy} " in table
-    assert "ppo: greedy rollout alone EDP" in table and "window-ls: greedy rollout alone EDP" in table
+    assert "ppo: greedy rollout alone EDP" in table and "window-ls-any: greedy rollout alone EDP" in table
     scar_row = next(line for line in table.splitlines() if line.startswith("scar "))
     assert scar_row.split()[4] == "1.000"  # SCAR relative to itself
 

@@ -66,7 +66,7 @@ def test_library_lists_and_runs_every_policy_without_agents():
     assert set(registry.POLICIES) | env_policies <= set(r["listed"]) and r["list_code"] == 0
     assert set(r["edp"]) == set(registry.POLICIES) | env_policies and all(v > 0 for v in r["edp"].values())
     # the agent's entry point is still in the installed metadata: listed as unavailable, refused by name
-    assert r["listed"]["ppo"].startswith("unavailable:") and r["listed"]["ppo-any"].startswith("unavailable:")
+    assert all(r["listed"][name].startswith("unavailable:") for name in ("ppo", "ppo-any", "ppo-3x3"))
     assert "policy 'ppo' (agents.policy:PPOPolicy" in r["ppo_error"] and "No module named 'agents" in r["ppo_error"]
     help_text = " ".join(r["help"].split())  # argparse wraps the list of unavailable commands
     assert all(f"{c} (needs agents" in help_text for c in ("convert-agent", "sweep", "train"))
@@ -79,10 +79,12 @@ def test_ppo_is_found_through_the_entry_point():
     assert eps["ppo"] == "agents.policy:PPOPolicy"
     assert eps["window-ls"] == "scar_gym.envs.rollout_search:WindowSearchPolicy"
     assert eps["ppo-any"] == "agents.policy:AnySizePPOPolicy"
+    assert eps["ppo-3x3"] == "agents.policy:Anchored3x3PPOPolicy"
     assert eps["window-ls-any"] == "scar_gym.envs.rollout_search:AnySizeWindowSearchPolicy"
-    assert not {"ppo", "window-ls"} & set(registry.POLICIES)  # scar_gym.policies names neither
+    assert not {"ppo", "ppo-any", "ppo-3x3", "window-ls"} & set(registry.POLICIES)  # scar_gym.policies names none
     assert registry.policy_class("ppo") is PPOPolicy
     assert dict(registry.list_policies())["ppo"] == PPOPolicy.description
+    assert set(registry.AGENT_POLICIES) == {"ppo", "ppo-any", "ppo-3x3"}  # every name the benchmark treats as an agent
 
 
 def test_train_command_is_found_through_the_entry_point(capsys):

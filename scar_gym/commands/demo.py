@@ -1,8 +1,9 @@
 """``scar-gym demo``: the main job on built-in defaults.
 
 Schedules paper scenario 4 (GPT-L, BERT-L, U-Net, ResNet-50) on the Het-Sides 3x3 MCM with SCAR,
-prints SCAR's schedule, then compares SCAR with the baselines, ``window-ls`` (the agents' search
-without learning) and the shipped PPO agent on the same scenario, all scored by the one evaluator;
+prints SCAR's schedule, then compares SCAR with the baselines, the shipped PPO agent (``ppo``: the
+size-agnostic one, which runs no SCAR) and ``window-ls-any`` (its search without the network) on the
+same scenario, all scored by the one evaluator;
 for the rollout-search policies the greedy rollout's EDP is printed beside the best kept. Any
 scenario and MCM can be given instead.
 """
@@ -13,7 +14,7 @@ import argparse
 
 from scar_gym.commands.args import seed
 
-DEMO_POLICIES = ("standalone", "greedy", "random", "window-ls", "ppo")
+DEMO_POLICIES = ("standalone", "greedy", "random", "window-ls-any", "ppo")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="trained agent: agent directory, run dir or pretrained name (repeatable); an SB3 zip needs "
                         "--trust")
     p.add_argument("--policy", action="append", default=[], metavar="NAME",
-                   help="registry policy name, or ppo / ppo:PATH (repeatable)")
+                   help="registry policy name (ppo = the shipped size-agnostic agent, ppo-3x3 = the earlier SCAR-anchored "
+                        "3x3 one), or ppo:PATH (repeatable)")
     p.add_argument("--suite", default="paper",
                    help="paper | datacenter | arvr | random-N | large-RxC (e.g. large-6x6: its own MCMs) | a scenario "
                         "id or YAML file (default paper)")
@@ -40,9 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default=None, metavar="FILE", help="rows, leaderboard, seed split and versions")
     p.add_argument("--per-scenario", action="store_true", help="also print EDP/SCAR per scenario")
     p.add_argument("--samples", type=count(MAX_SAMPLES, "rollouts"), default=None,
-                   help="agents and window-ls: rollouts per schedule, greedy one included (default 8; 1 = greedy)")
+                   help="agents and window-ls(-any): rollouts per schedule, greedy one included (default: the policy's "
+                        "own, 16 for ppo and window-ls-any, 8 for ppo-3x3 and window-ls; 1 = greedy)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
-                   help="agents and window-ls: how the extra rollouts are chosen (default local)")
+                   help="agents and window-ls(-any): how the extra rollouts are chosen (default local)")
     p.add_argument("--cost-preset", default=None, metavar="PRESET",
                    help="per-layer cost preset every policy is scored under: paper (default), maestro, legacy")
     add_trust_argument(p)

@@ -45,9 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="search policies: evaluation budget")
     p.add_argument("--seed", type=seed, default=0, help="seed for stochastic policies (default 0)")
     p.add_argument("--samples", type=count(MAX_SAMPLES, "rollouts"), default=None,
-                   help="ppo, window-ls: rollouts in total, the greedy one included (default 8; 1 = greedy only)")
+                   help="agents (ppo, ppo-3x3, ppo:PATH), window-ls, window-ls-any: rollouts in total, the greedy one "
+                        "included (default: the policy's own, 16 for ppo and window-ls-any, 8 for ppo-3x3 and "
+                        "window-ls; 1 = greedy only)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
-                   help="ppo, window-ls: how the extra rollouts are chosen (default local: prior-guided local search)")
+                   help="agents, window-ls, window-ls-any: how the extra rollouts are chosen (default local: prior-guided "
+                        "local search)")
     add_cost_arguments(p)
     add_trust_argument(p)
     p.add_argument("--json", default=None, metavar="OUT", help="write the schedule and result (re-readable JSON)")
@@ -64,13 +67,15 @@ def add_trust_argument(p: argparse.ArgumentParser) -> None:
 
 
 def input_paths(*specs: str | None, scenario=None) -> list[str]:
-    """The files behind command-line specs (a YAML path, ``ppo:PATH``) and a scenario's layer tables:
-    what an output must never overwrite."""
+    """The files behind command-line specs (a YAML path, ``ppo:PATH``, ``ppo-3x3:PATH``, ...) and a
+    scenario's layer tables: what an output must never overwrite."""
+    from scar_gym.policies.registry import AGENT_POLICIES
+
     out = []
     for spec in specs:
         if not spec:
             continue
-        path = spec.split(":", 1)[1] if spec.split(":", 1)[0] == "ppo" and ":" in spec else spec
+        path = spec.split(":", 1)[1] if spec.split(":", 1)[0] in AGENT_POLICIES and ":" in spec else spec
         if is_file(path) or is_dir(path):
             out.append(path)
     if scenario is not None:

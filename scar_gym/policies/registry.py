@@ -12,8 +12,8 @@ Two sources, one namespace:
       my-policy = "my_package.module:MyPolicy"
 
   This repository registers two that way: ``window-ls`` (:mod:`scar_gym.envs.rollout_search`: it
-  drives an env, and this package never reaches into ``scar_gym.envs``) and ``ppo`` (``agents/``,
-  which the library never imports). A plugin cannot take a name of :data:`POLICIES`; one that
+  drives an env, and this package never reaches into ``scar_gym.envs``) and ``ppo``, ``ppo-any``,
+  ``ppo-3x3`` (``agents/``, which the library never imports). A plugin cannot take a name of :data:`POLICIES`; one that
   fails to import is listed as unavailable and reported by name when asked for.
 """
 
@@ -32,8 +32,9 @@ ENTRY_POINT_GROUP = "scar_gym.policies"
 #: The policy that loads trained agents (``ppo`` = the shipped one, ``ppo:PATH`` another); provided
 #: by ``agents/`` through the entry point. The CLI's ``--agent PATH`` is ``--policy ppo:PATH``.
 AGENT_POLICY = "ppo"
-#: Every policy name that loads a trained agent (``ppo-any``: the shipped size-agnostic agent).
-AGENT_POLICIES = (AGENT_POLICY, "ppo-any")
+#: Every policy name that loads a trained agent: ``ppo-any`` is ``ppo``'s earlier name (the
+#: size-agnostic agent), ``ppo-3x3`` the SCAR-anchored 3x3 agent shipped as ``ppo`` before it.
+AGENT_POLICIES = (AGENT_POLICY, "ppo-any", "ppo-3x3")
 
 #: The library's policies: name -> ("module:Class", one-line description); filled at the end of this module.
 POLICIES: dict[str, tuple[str, str]] = {}
