@@ -538,17 +538,15 @@ class RangeMax:
             self.levels.append(np.maximum(prev[:-k], prev[k:]))
             k *= 2
         self._lists = [lvl.tolist() for lvl in self.levels]  # scalar queries on the hot path
+        # The levels as one (levels, n) table (short ones padded, never read): one gather per query.
+        self._table = np.full((len(self.levels), len(v)), -np.inf)
+        for k, lvl in enumerate(self.levels):
+            self._table[k, : len(lvl)] = lvl
 
     def query(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """max(values[a:b]) elementwise, ``b > a``."""
-        length = b - a
-        k = np.floor(np.log2(length)).astype(np.int64)
-        out = np.empty(a.shape, dtype=np.float64)
-        for lvl in np.unique(k):
-            sel = k == lvl
-            table = self.levels[lvl]
-            out[sel] = np.maximum(table[a[sel]], table[b[sel] - (1 << lvl)])
-        return out
+        k = np.floor(np.log2(b - a)).astype(np.int64)
+        return np.maximum(self._table[k, a], self._table[k, b - np.left_shift(1, k)])
 
     def at(self, a: int, b: int) -> float:
         """max(values[a:b]) for one range, ``b > a``."""
