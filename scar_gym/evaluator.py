@@ -624,25 +624,83 @@ class CutSetEstimator:
         ``classes`` is one sequence (s,) -- results have shape (n,) -- or several (P, s) -- results
         have shape (P, n).
         """
-        pkg = self.pkg
         cls = np.asarray(classes, dtype=np.int64)
         single = cls.ndim == 1
         cls = cls.reshape(-1, cls.shape[-1])  # (P, s)
         n = cuts.shape[0]
+        cuts = cuts.astype(np.int64)
+        latency, energy = self._evaluate(cuts, np.ones(cuts.shape, dtype=bool), cls[:, None, :])
+        if single:
+            return latency[0], energy[0]
+        return latency, energy
+
+    def evaluate_groups(self, groups: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`evaluate` of several ``(cuts (n, s-1), classes (P, s))`` pairs of different segment
+        counts ``s`` at once, bit for bit: the cut sets are padded with empty segments to a common
+        count, which add exact zeros to every sum and are neutral in every minimum and maximum.
+        Returns ``(latency_s, energy_j)`` of shape ``(P, n)`` per pair, in order.
+
+        A sum over segments keeps its rounding only while padding leaves numpy's summation order
+        alone: sequential below 8 terms, 8 pairwise partial sums then the rest in order from 8 to 15
+        terms. So segment counts are batched within {1..7}, {8}, {9..15} (their cut counts then
+        stay within {0..6}, {7}, {8..14}), and from 16 on one by one."""
+        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(groups)
+        batches: dict[int, list[int]] = {}
+        for i, (cuts, _) in enumerate(groups):
+            s = cuts.shape[1] + 1
+            batches.setdefault(1 if s <= 7 else 8 if s == 8 else 9 if s <= 15 else s, []).append(i)
+        for members in batches.values():
+            width = max(groups[i][0].shape[1] for i in members)
+            n_max = max(len(groups[i][1]) for i in members)
+            rows = sum(groups[i][0].shape[0] for i in members)
+            cuts = np.full((rows, width), self.hi, dtype=np.int64)
+            valid = np.zeros((rows, width), dtype=bool)
+            cls = np.zeros((n_max, rows, width + 1), dtype=np.int64)
+            r = 0
+            for i in members:
+                c, probes = groups[i]
+                k, w = c.shape
+                cuts[r:r + k, :w] = c
+                valid[r:r + k, :w] = True
+                cls[: len(probes), r:r + k, : w + 1] = np.asarray(probes, dtype=np.int64)[:, None, :]
+                r += k
+            lat, en = self._evaluate(cuts, valid, cls)
+            r = 0
+            for i in members:
+                k, p = groups[i][0].shape[0], len(groups[i][1])
+                out[i] = (lat[:p, r:r + k], en[:p, r:r + k])
+                r += k
+        return out  # type: ignore[return-value]
+
+    def _evaluate(self, cuts: np.ndarray, valid: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The estimate of cut sets ``cuts`` (n, s-1) whose cut ``j`` is real where ``valid`` (a
+        padded cut sits at ``hi`` and makes an empty segment) on class sequences ``cls`` (P, n or 1,
+        s); returns ``(latency_s, energy_j)``, each (P, n)."""
+        pkg = self.pkg
+        n = cuts.shape[0]
         s = cuts.shape[1] + 1
-        starts = np.concatenate([np.full((n, 1), self.lo), cuts], axis=1).astype(np.int64)
-        stops = np.concatenate([cuts, np.full((n, 1), self.hi)], axis=1).astype(np.int64)
+        starts = np.concatenate([np.full((n, 1), self.lo), cuts], axis=1)
+        stops = np.concatenate([cuts, np.full((n, 1), self.hi)], axis=1)
+        seg_ok = np.concatenate([np.ones((n, 1), dtype=bool), valid], axis=1)  # (n, s): a real segment
+        padded = not valid.all()
         # Probe-independent parts.
         w = self.cum_w[stops] - self.cum_w[starts]  # (n, s)
-        peak = self.peak.query(starts.ravel(), stops.ravel()).reshape(n, s)
-        w_max = self.layer_w.query(starts.ravel(), stops.ravel()).reshape(n, s)
-        cross = self.cross[cuts] if s > 1 else np.zeros((n, 0))
+        if padded:  # an empty segment's range is queried as the first layer's, then zeroed
+            q_lo = np.where(seg_ok, starts, self.lo).ravel()
+            q_hi = np.where(seg_ok, stops, self.lo + 1).ravel()
+            peak = np.where(seg_ok, self.peak.query(q_lo, q_hi).reshape(n, s), 0.0)
+            w_max = np.where(seg_ok, self.layer_w.query(q_lo, q_hi).reshape(n, s), 0.0)
+        else:
+            peak = self.peak.query(starts.ravel(), stops.ravel()).reshape(n, s)
+            w_max = self.layer_w.query(starts.ravel(), stops.ravel()).reshape(n, s)
+        cross = np.where(valid, self.cross[cuts], 0.0) if s > 1 else np.zeros((n, 0))
         io_b = self.cum_io[stops] - self.cum_io[starts]
         io_n = self.cum_io_n[stops] - self.cum_io_n[starts]
         nop_e = cross.sum(axis=1) * 8 * self.batch * pkg.nop_energy_j_per_bit
         # Per (probe, cut set, segment): does the segment stream its weights (they do not fit the
-        # chiplet's L2 beside one sample), and the mini-batch the memory rule allows.
-        mem = self.l2[cls][:, None, :]  # (P, 1, s)
+        # chiplet's L2 beside one sample), and the mini-batch the memory rule allows. An empty
+        # segment never streams and allows any mini-batch (room / 0 = inf).
+        mem = self.l2[cls]  # (P, n or 1, s)
         stream = (w + peak)[None] > mem  # (P, n, s)
         room = mem - np.where(stream, w_max[None], w[None])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -650,18 +708,16 @@ class CutSetEstimator:
         bi = np.maximum(np.searchsorted(self.batches, cap, side="right") - 1, 0)  # (P, n)
         mb = self.batches[bi]
         reps = self.batch // mb
-        cl = cls[:, None, :]
         bcol = bi[:, :, None]
-        stage = self.cum_l[cl, bcol, stops[None]] - self.cum_l[cl, bcol, starts[None]]  # (P, n, s)
-        comp_e = np.sum(self.cum_e[cl, bcol, stops[None]] - self.cum_e[cl, bcol, starts[None]], axis=2) * reps
+        stage = self.cum_l[cls, bcol, stops[None]] - self.cum_l[cls, bcol, starts[None]]  # (P, n, s)
+        comp_e = np.sum(self.cum_e[cls, bcol, stops[None]] - self.cum_e[cls, bcol, starts[None]], axis=2) * reps
         w_load = w / pkg.dram_bandwidth_bytes_per_s + pkg.dram_latency_s  # (n, s)
         stage += np.where(stream, w_load[None], 0.0)
-        stage[:, :, 1:] += cross[None] * mb[:, :, None] / pkg.nop_bandwidth_bytes_per_s + pkg.nop_hop_latency_s
+        nop_t = cross[None] * mb[:, :, None] / pkg.nop_bandwidth_bytes_per_s + pkg.nop_hop_latency_s
+        stage[:, :, 1:] += np.where(valid[None], nop_t, 0.0) if padded else nop_t
         stage += io_b[None] * mb[:, :, None] / pkg.dram_bandwidth_bytes_per_s + io_n[None] * pkg.dram_latency_s
         load = np.where(~stream & (w[None] > 0), w_load[None], 0.0).max(axis=2)  # (P, n)
         latency = load + stage.sum(axis=2) + (reps - 1) * stage.max(axis=2)
         w_read = np.where(stream, w[None] * reps[:, :, None], w[None]).sum(axis=2)
         energy = comp_e + nop_e[None] + self.dram_io_j + w_read * 8 * pkg.dram_energy_j_per_bit
-        if single:
-            return latency[0], energy[0]
         return latency, energy

@@ -90,3 +90,32 @@ def test_scoring_top_k_and_fallbacks():
     arr = np.array([top.cuts]).reshape(1, top.num_segments - 1)
     vals = [float(np.prod(SegmentScorer(ev, 0, 0, 11).evaluate(arr, p))) for p in probes[top.num_segments]]
     assert top.score == pytest.approx(min(vals))
+
+
+@pytest.mark.parametrize("scenario,mcm", [("sc5", "het-cross-6x6"), ("sc6", "het-sides-8x8")])
+def test_cut_sets_of_every_segment_count_scored_at_once_equal_one_count_at_a_time(scenario, mcm):
+    """SEG scores all segment counts in a few padded batches (CutSetEstimator.evaluate_groups); the
+    numbers must be the per-count ones to the last bit, from 1 to 18 segments, which holds only while
+    numpy sums a padded row in the same order (the batching rule in evaluate_groups): a numpy that
+    changes that fails here instead of moving SCAR's schedules."""
+    from scar_gym.evaluator import CutSetEstimator
+    from scar_gym.factory import make_evaluator
+    from scar_gym.policies.scar.sched import probe_class_sequences
+
+    ev = make_evaluator(scenario, mcm)
+    rng = np.random.default_rng(0)
+    checked = set()
+    for m, model in enumerate(ev.models):
+        lo = int(rng.integers(0, max(1, model.num_layers - 20)))
+        hi = min(model.num_layers, lo + 40)
+        est = CutSetEstimator(ev, m, lo, hi)
+        cuts = candidate_cuts(lo, hi, min(hi - lo, 18), [np.ones(hi - lo), rng.random(hi - lo)], limit=200, radius=1)
+        groups = [(np.array(cs, dtype=np.int64).reshape(len(cs), s - 1),
+                   np.array(probe_class_sequences(ev.mcm, s, 8, limit_per_root=20), dtype=np.int64))
+                  for s, cs in cuts.items()]
+        for (c, probes), (lat, en) in zip(groups, est.evaluate_groups(groups)):
+            want_lat, want_en = est.evaluate(c, probes)
+            assert lat.shape == want_lat.shape == (len(probes), len(c))
+            assert np.array_equal(lat, want_lat) and np.array_equal(en, want_en)
+            checked.add(c.shape[1] + 1)
+    assert set(range(1, 19)) <= checked

@@ -142,12 +142,12 @@ class SegmentScorer(CutSetEstimator):
         cands: list[Cuts] = []
         parts: list[tuple[np.ndarray, ...]] = []
         probe_of: list[tuple[int, ...]] = []  # per candidate, its best probe
-        for s, cand in cuts_by_s.items():
-            if not cand or not probes_by_s.get(s):
-                continue
-            arr = np.array(cand, dtype=np.int64).reshape(len(cand), s - 1)
+        counts = [s for s, cand in cuts_by_s.items() if cand and probes_by_s.get(s)]
+        groups = [(np.array(cuts_by_s[s], dtype=np.int64).reshape(len(cuts_by_s[s]), s - 1),
+                   np.array([tuple(p) for p in probes_by_s[s]], dtype=np.int64)) for s in counts]
+        for s, (lat, en) in zip(counts, self.evaluate_groups(groups)):  # each (P, n); one call per few counts
+            cand = cuts_by_s[s]
             probes = [tuple(p) for p in probes_by_s[s]]
-            lat, en = self.evaluate(arr, np.array(probes, dtype=np.int64))  # (P, n)
             val = objective_value(self.objective, lat, en)
             best_p = np.argmin(val, axis=0)
             idx = np.arange(len(cand))
