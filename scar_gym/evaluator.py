@@ -393,17 +393,22 @@ class Evaluator:
         reps = b // n
         cum_l, cum_e = d.cum_arrays()
 
+        # Every segment's gathers at once (the same elements), then the sums in _compute's order.
+        starts, stops = np.asarray(bounds[:-1]), np.asarray(bounds[1:])
+        bcol = bi[:, None]
+        seg_l = cum_l[cls, bcol, stops] - cum_l[cls, bcol, starts]  # (P, S)
+        seg_e = cum_e[cls, bcol, stops] - cum_e[cls, bcol, starts]
+        w_load = w / dram_bw + dh * hop_s + dram_s  # (P, S): a segment's weights from DRAM
         stages = []
         compute_j = np.zeros(n_paths)
         nop_byte_hops = np.zeros(n_paths)
         io_bytes = 0.0
         io_byte_hops = np.zeros(n_paths)
         for j in range(n_seg):
-            start, stop = bounds[j], bounds[j + 1]
-            cj, dj = cls[:, j], dh[:, j]
-            t = cum_l[cj, bi, stop] - cum_l[cj, bi, start]
-            compute_j = compute_j + (cum_e[cj, bi, stop] - cum_e[cj, bi, start])
-            t = np.where(streams[:, j], t + (w_bytes[j] / dram_bw + dj * hop_s + dram_s), t)
+            dj = dh[:, j]
+            t = seg_l[:, j]
+            compute_j = compute_j + seg_e[:, j]
+            t = np.where(streams[:, j], t + w_load[:, j], t)
             src = plan.source[j]
             if src:
                 t = t + (src * n / dram_bw + dj * hop_s + dram_s)
@@ -424,7 +429,7 @@ class Evaluator:
             stages[j] = stages[j] + (by * n / dram_bw + dj * hop_s + dram_s)
             io_bytes += by
             io_byte_hops = io_byte_hops + by * dj
-        loads = np.where((w > 0) & ~streams, w / dram_bw + dh * hop_s + dram_s, 0.0)
+        loads = np.where((w > 0) & ~streams, w_load, 0.0)
         load_s = loads.max(axis=1)
         total = stages[0]
         top = stages[0]

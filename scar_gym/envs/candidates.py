@@ -47,7 +47,7 @@ from scar_gym.evaluator import Evaluator, objective_value
 from scar_gym.hardware import DATAFLOWS
 from scar_gym.policies.scar.sched import mask_of, path_signature, simple_paths
 from scar_gym.policies.scar.steps import WindowSteps, allocation_caps, is_large, prov_weight
-from scar_gym.schedule import Assignment, Segment
+from scar_gym.schedule import Assignment
 from scar_gym.envs.types import ScenarioData, WindowSpec
 
 
@@ -75,7 +75,7 @@ class WindowCandidate:
         a = self.placement
         if not isinstance(a, Assignment):
             m, bounds = a
-            a = Assignment(m, tuple(Segment(lo, hi, c) for lo, hi, c in zip(bounds[:-1], bounds[1:], self.chiplets)))
+            a = Assignment.from_cuts(m, bounds[0], bounds[-1], bounds[1:-1], self.chiplets)
             object.__setattr__(self, "placement", a)  # a cache: the candidate is otherwise immutable
         return a
 
@@ -420,7 +420,7 @@ class CandidatePools:
                 seen.add(sig)
                 made += 1
                 if not pool.contains(bounds, chips_t):  # landed on a placement the pool offers already: no second slot
-                    a = Assignment(m, tuple(Segment(lo, hi, ch) for lo, hi, ch in zip(bounds[:-1], bounds[1:], chips)))
+                    a = Assignment.from_cuts(m, bounds[0], bounds[-1], bounds[1:-1], chips_t)
                     out.append(candidate_of(self.ev, a, self.objective))
         out.sort(key=lambda x: (x.value, x.size))
         self._relocated[key] = out
