@@ -39,6 +39,55 @@ def test_simple_paths_are_simple_and_complete(layout):
         assert len(simple_paths(mcm, 9)) == 40  # directed Hamiltonian paths of the 3x3 grid
 
 
+def _reference_dfs(adj, root, length, free, max_steps=None, classes=None, class_of=None):
+    """The path search's definition, one neighbour at a time: recursive DFS, neighbours in
+    increasing index, a step per chiplet entered, stop after ``max_steps`` steps."""
+    steps = 0
+    out = []
+
+    def walk(path, used):
+        nonlocal steps
+        for nb in sorted(adj[path[-1]]):
+            if not (free >> nb) & 1 or nb in used or (classes and class_of[nb] != classes[len(path)]):
+                continue
+            steps += 1
+            if max_steps is not None and steps > max_steps:
+                return False
+            if len(path) + 1 == length:
+                out.append((*path, nb))
+            elif not walk(path + [nb], used | {nb}):
+                return False
+        return True
+
+    if (free >> root) & 1 and not (classes and class_of[root] != classes[0]):
+        if length == 1:
+            out.append((root,))
+        else:
+            walk([root], {root})
+    return out
+
+
+@pytest.mark.parametrize("layout,topology", [("NSNS/SNSN/NSNS/SNSN", "mesh"), ("NSN/NSN/NSN", "tri"),
+                                             ("NNSS/NNSS/SSNN/SSNN", "mesh")])
+def test_paths_from_walks_in_the_reference_order_under_step_limits(layout, topology):
+    """The bit-mask DFS yields exactly the paths, in the order, of a neighbour-by-neighbour DFS, and
+    stops after the same number of steps: random free sets, lengths, class sequences and limits."""
+    mcm = grid_mcm(layout, topology=topology)
+    adj = _adjacency(mcm)
+    class_of = tuple(int(c) for c in mcm.class_of)
+    n = mcm.num_chiplets
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        free = int(sum(1 << c for c in range(n) if rng.random() < 0.8))
+        length = int(rng.integers(1, n + 1))
+        root = int(rng.integers(n))
+        limit = [None, 3, 40, 500][int(rng.integers(4))]
+        classes = tuple(class_of[c] for c in rng.permutation(n)[:length]) if rng.random() < 0.4 else None
+        want = _reference_dfs(adj, root, length, free, limit, classes, class_of)
+        got = list(paths_from(adj, root, length, free, limit, classes, class_of if classes else None, check=False))
+        assert got == want
+
+
 def test_paths_respect_the_free_mask_and_step_budget():
     mcm = grid_mcm("NNN/NNN/NNN")
     free = mask_of([0, 1, 2, 5])

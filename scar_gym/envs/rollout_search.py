@@ -58,7 +58,7 @@ MAX_SAMPLES = 10_000
 MAX_WINDOW_SETS = 16
 #: Reward of the env at inference: needs no reference policy, so no extra SCAR/Standalone run.
 INFERENCE_REWARD = "edp"
-#: The search of the schedulers that run no SCAR (``ppo-any``, ``window-ls-any``): greedy rollouts of
+#: The search of the schedulers that run no SCAR (``ppo``, ``window-ls-any``): greedy rollouts of
 #: the prior and of the lookahead on five boundary sets (SCAR's periodic one and four jittered), then
 #: the local search, 16 rollouts in all, then the window polish. Each step of it, measured:
 #: results/agents/scaling/README.md.
@@ -409,12 +409,12 @@ class WindowSearchPolicy(RolloutSearchPolicy):
 
 class AnySizeWindowSearchPolicy(WindowSearchPolicy):
     """``window-ls-any``: the same search without SCAR, in the env of the size-agnostic agents
-    (``ppo-any``: MCM-Reconfig windows, no SCAR anchor, capped pools, greedy rollouts on SCAR's
-    candidate boundary sets): ``ppo-any``'s ablation, the slot order (each model's own objective)
-    as the prior instead of the network. Its defaults are ``ppo-any``'s: :data:`ANY_SIZE_SEARCH`."""
+    (``ppo``, alias ``ppo-any``: MCM-Reconfig windows, no SCAR anchor, capped pools, greedy rollouts
+    on SCAR's candidate boundary sets): ``ppo``'s ablation, the slot order (each model's own
+    objective) as the prior instead of the network. Its defaults are ``ppo``'s: :data:`ANY_SIZE_SEARCH`."""
 
     name = "window-ls-any"
-    description = "ppo-any's search with no learned prior (no SCAR run: MCM-Reconfig windows, no anchor)"
+    description = "ppo's search with no learned prior (no SCAR run: MCM-Reconfig windows, no anchor)"
 
     def __init__(self, samples: int = ANY_SIZE_SEARCH["samples"], improve: str = "local", relocate: int = 24,
                  k_max: int = 16, window_sets: int = ANY_SIZE_SEARCH["window_sets"],
