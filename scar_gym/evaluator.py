@@ -565,6 +565,13 @@ class RangeMax:
         return max(table[a], table[b - (1 << k)])
 
 
+#: Elements (probes x cut sets x segments) above which :meth:`CutSetEstimator.evaluate_groups`
+#: evaluates a segment count alone. Measured on the SEG calls of whole runs (best of 5): padding
+#: every count made SCAR's SEG 40-170% slower (its lists are large); with this bound SCAR's is as
+#: fast as one count at a time and the pools' (8 probes, short lists) 20-25% faster.
+PAD_ELEMENTS = 4096
+
+
 class CutSetEstimator:
     """Latency and energy of many cut sets of one model's window layers ``[lo, hi)`` at once.
 
@@ -653,12 +660,20 @@ class CutSetEstimator:
         A sum over segments keeps its rounding only while padding leaves numpy's summation order
         alone: sequential below 8 terms, 8 pairwise partial sums then the rest in order from 8 to 15
         terms. So segment counts are batched within {1..7}, {8}, {9..15} (their cut counts then
-        stay within {0..6}, {7}, {8..14}), and from 16 on one by one."""
+        stay within {0..6}, {7}, {8..14}), and from 16 on one by one. A pair that would hold more
+        than :data:`PAD_ELEMENTS` (probe, cut set, segment) elements at its batch's width is
+        evaluated alone: there the arithmetic outweighs numpy's per-call overhead and padding would
+        only add to it (SCAR's SEG: 24 probes, up to 2,000 cut sets per count; the pools' lighter
+        SEG: 8 probes, at most 200)."""
         out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(groups)
-        batches: dict[int, list[int]] = {}
-        for i, (cuts, _) in enumerate(groups):
+        batches: dict[tuple[str, int], list[int]] = {}
+        for i, (cuts, probes) in enumerate(groups):
             s = cuts.shape[1] + 1
-            batches.setdefault(1 if s <= 7 else 8 if s == 8 else 9 if s <= 15 else s, []).append(i)
+            bucket, width = (1, 7) if s <= 7 else (8, 8) if s == 8 else (9, 15) if s <= 15 else (s, s)
+            if cuts.shape[0] * len(probes) * width > PAD_ELEMENTS:
+                batches[("alone", i)] = [i]
+            else:
+                batches.setdefault(("padded", bucket), []).append(i)
         for members in batches.values():
             width = max(groups[i][0].shape[1] for i in members)
             n_max = max(len(groups[i][1]) for i in members)

@@ -93,12 +93,19 @@ def test_scoring_top_k_and_fallbacks():
 
 
 @pytest.mark.parametrize("scenario,mcm", [("sc5", "het-cross-6x6"), ("sc6", "het-sides-8x8")])
-def test_cut_sets_of_every_segment_count_scored_at_once_equal_one_count_at_a_time(scenario, mcm):
+@pytest.mark.parametrize("pad_all", [False, True])
+def test_cut_sets_of_every_segment_count_scored_at_once_equal_one_count_at_a_time(scenario, mcm, pad_all,
+                                                                                  monkeypatch):
     """SEG scores all segment counts in a few padded batches (CutSetEstimator.evaluate_groups); the
     numbers must be the per-count ones to the last bit, from 1 to 18 segments, which holds only while
     numpy sums a padded row in the same order (the batching rule in evaluate_groups): a numpy that
-    changes that fails here instead of moving SCAR's schedules."""
+    changes that fails here instead of moving SCAR's schedules. ``pad_all`` lifts the size bound so
+    that every count goes through the padding."""
+    from scar_gym import evaluator
     from scar_gym.evaluator import CutSetEstimator
+
+    if pad_all:
+        monkeypatch.setattr(evaluator, "PAD_ELEMENTS", 10 ** 12)
     from scar_gym.factory import make_evaluator
     from scar_gym.policies.scar.sched import probe_class_sequences
 
