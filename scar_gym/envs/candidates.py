@@ -381,6 +381,7 @@ class CandidatePools:
             return hit
         if len(self._relocated) > 100_000:  # bounded: states repeat across episodes, not without end
             self._relocated.clear()
+            self._signatures.clear()
         cls, hops = self._class_list, self._hops_list
         free = [c for c in range(self.mcm.num_chiplets) if not (taken >> c) & 1]
         seen: set[tuple] = set()
