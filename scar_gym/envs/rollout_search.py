@@ -188,12 +188,10 @@ class RolloutSearchPolicy(Policy):
         """The lookahead prior: slots ranked by the scenario objective of Window-v0's
         :meth:`~scar_gym.envs.window_env.WindowEnv.slot_outlook` (best first, each rank e times
         less likely than the one before it, as ``window-ls``'s slot order)."""
-        n = len(env.action_masks())
-        out = np.full(n, -1e9)
+        out = np.full(len(env.action_masks()), -1e9)
         outlook = env.slot_outlook()
-        values = [objective_value(objective, lat, en) for lat, en in outlook]
-        for rank, j in enumerate(np.argsort(values, kind="stable")):
-            out[j] = -float(rank)
+        order = np.argsort(objective_value(objective, outlook[:, 0], outlook[:, 1]), kind="stable")
+        out[order] = -np.arange(len(order), dtype=np.float64)
         return out
 
     def _rollout(self, env, prefix: Sequence[int] = (), rng: np.random.Generator | None = None,
