@@ -300,6 +300,11 @@ class MCM:
             raise
 
     @cached_property
+    def dataflow_index(self) -> tuple[int, ...]:
+        """Per chiplet, the index of its dataflow in :data:`DATAFLOWS` (row-major)."""
+        return tuple(DATAFLOWS.index(d) for d in self.dataflows)
+
+    @cached_property
     def classes(self) -> tuple[ChipletSpec, ...]:
         """Distinct chiplet classes, in the order N, S, E (only those present)."""
         present = set(self.dataflows)

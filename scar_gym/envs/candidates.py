@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -92,14 +91,9 @@ class WindowCandidate:
         return self.size
 
 
-@lru_cache(maxsize=16)  # MCMs hash by identity: one entry per MCM object in use
-def _dataflow_index(mcm) -> tuple[int, ...]:
-    return tuple(DATAFLOWS.index(d) for d in mcm.dataflows)
-
-
 def dataflow_share(mcm, chiplets: Sequence[int]) -> tuple[float, ...]:
     """Fraction of ``chiplets`` with each dataflow of :data:`~scar_gym.hardware.DATAFLOWS`."""
-    index = _dataflow_index(mcm)
+    index = mcm.dataflow_index
     counts = [0] * len(DATAFLOWS)
     for c in chiplets:
         counts[index[c]] += 1
@@ -201,7 +195,7 @@ def select_slots(pool, moved: Sequence[WindowCandidate], taken: int, room: int, 
     if anchor is not None and len(idx):  # the anchor's own placement is listed in slot 0, not twice
         same = np.flatnonzero(pool.masks[idx] == anchor.mask).tolist()
         where = (anchor.bounds, anchor.chiplets)  # the assignment, without making the candidates' own
-        drop = [p for p in same if (pool[int(idx[p])].bounds, pool[int(idx[p])].chiplets) == where]
+        drop = [p for p in same if pool.placement_at(int(idx[p])) == where]
         if drop:
             idx = np.delete(idx, drop)
     moved = [c for c in moved if not (c.mask & taken) and c.size <= room and
