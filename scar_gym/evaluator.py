@@ -541,16 +541,16 @@ class RangeMax:
 
     def __init__(self, values: np.ndarray):
         v = np.asarray(values, dtype=np.float64)
-        self.levels = [v]
+        levels = [v]  # level k: the maxima of the windows of 2**k values
         k = 1
         while 2 * k <= len(v):
-            prev = self.levels[-1]
-            self.levels.append(np.maximum(prev[:-k], prev[k:]))
+            prev = levels[-1]
+            levels.append(np.maximum(prev[:-k], prev[k:]))
             k *= 2
-        self._lists = [lvl.tolist() for lvl in self.levels]  # scalar queries on the hot path
+        self._lists = [lvl.tolist() for lvl in levels]  # scalar queries on the hot path
         # The levels as one (levels, n) table (short ones padded, never read): one gather per query.
-        self._table = np.full((len(self.levels), len(v)), -np.inf)
-        for k, lvl in enumerate(self.levels):
+        self._table = np.full((len(levels), len(v)), -np.inf)
+        for k, lvl in enumerate(levels):
             self._table[k, : len(lvl)] = lvl
 
     def query(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
