@@ -365,93 +365,185 @@ class Evaluator:
     def evaluate_paths(self, model: int, bounds: tuple[int, ...], paths: np.ndarray) -> PathResults:
         """One cut set of ``model`` on many chiplet paths at once: :meth:`evaluate_assignment` of
         each ``Assignment`` with segments ``[bounds[j], bounds[j+1])`` on ``paths[p, j]``, vectorised
-        over the paths. ``paths``: ``(P, len(bounds) - 1)`` chiplet indices. Every element goes
-        through the same floating-point operations in the same order as :meth:`_compute`, so the
-        numbers are bit-identical; the memo is neither read nor filled (a candidate pool scores
-        thousands of placements of which a few are ever scheduled). Counts ``P`` evaluations."""
-        paths = np.asarray(paths, dtype=np.int64)
-        n_paths, n_seg = paths.shape
-        if n_seg != len(bounds) - 1:
-            raise ScheduleError(f"model {model}: {len(bounds) - 1} segments but paths of {n_seg} chiplets")
-        self.num_evaluations += n_paths
+        over the paths. ``paths``: ``(P, len(bounds) - 1)`` chiplet indices. Bit-identical to
+        :meth:`_compute` (see :meth:`evaluate_cut_sets`, which this is for one cut set). Counts
+        ``P`` evaluations."""
+        return self.evaluate_cut_sets(model, [(bounds, paths)])[0]
+
+    def evaluate_cut_sets(self, model: int, jobs: Sequence[tuple[tuple[int, ...], np.ndarray]]) -> list[PathResults]:
+        """:meth:`evaluate_paths` of several cut sets of ``model`` in one vectorised pass: ``jobs`` is
+        ``[(bounds, paths)]``, each ``paths`` of shape ``(P_k, len(bounds) - 1)``; returns one
+        :class:`PathResults` per job. Counts ``sum P_k`` evaluations.
+
+        A candidate pool scores a dozen cut sets on a few dozen paths each: one pass over all of
+        them, vectorised over (placement, segment), replaces a dozen passes whose cost was numpy's
+        per-call overhead, not arithmetic. Rows are padded to the longest cut set and to the most
+        reads a segment has; padding adds an exact ``+0.0`` to every sum or is skipped through
+        ``np.where``. Every real element goes through the same floating-point operations in the
+        same order as :meth:`_compute` (a segment's time term by term, the sums over segments one
+        segment at a time, the placement-free DRAM bytes as Python floats), so the numbers are
+        bit-identical. The memo is neither read nor filled: a pool scores thousands of placements
+        of which a few are ever scheduled."""
+        if not jobs:
+            return []
         d = self._data[model]
+        path_arrays = []
+        for bounds, paths in jobs:
+            p = np.asarray(paths, dtype=np.int64)
+            if p.size == 0:
+                p = p.reshape(0, len(bounds) - 1)
+            if p.ndim != 2 or p.shape[1] != len(bounds) - 1:
+                raise ScheduleError(f"model {model}: {len(bounds) - 1} segments but paths of {p.shape[-1]} chiplets")
+            path_arrays.append(p)
+        n_jobs = len(jobs)
+        sizes = [len(p) for p in path_arrays]
+        n_rows = sum(sizes)
+        self.num_evaluations += n_rows
+        plans = [d.plan(tuple(bounds)) for bounds, _ in jobs]
+        n_segs = [len(bounds) - 1 for bounds, _ in jobs]
+        n_seg = max(n_segs)
+        n_reads = max((len(r) for plan in plans for r in plan.reads), default=0)
+        n_outs = max((len(plan.outputs) for plan in plans), default=0)
+        # Per cut set, padded: segment fields (padding: 0 bytes and the empty layer range [0, 0)),
+        # reads (producer -2: none, -1: DRAM, j: segment j), outputs; and the DRAM activation bytes,
+        # which no placement changes, summed in _compute's order.
+        seg_f = np.zeros((5, n_jobs, n_seg))  # w_bytes, peak, layer_w_max, source, valid
+        span = np.zeros((2, n_jobs, n_seg), dtype=np.int64)
+        read_by = np.zeros((n_jobs, n_seg, n_reads))
+        read_from = np.full((n_jobs, n_seg, n_reads), -2, dtype=np.int64)
+        out_seg = np.zeros((n_jobs, n_outs), dtype=np.int64)
+        out_by = np.zeros((n_jobs, n_outs))
+        io_bytes_job = np.zeros(n_jobs)
+        # the (segment, read) pairs any cut set has, in _compute's order; by kind
+        nop_at: set[tuple[int, int]] = set()
+        dram_at: set[tuple[int, int]] = set()
+        for k, ((bounds, _), plan, s) in enumerate(zip(jobs, plans, n_segs)):
+            seg_f[:, k, :s] = (plan.w_bytes, plan.peak, plan.layer_w_max, plan.source, (1.0,) * s)
+            span[:, k, :s] = (bounds[:-1], bounds[1:])
+            io_bytes = 0.0
+            for j, reads in enumerate(plan.reads):
+                if plan.source[j]:
+                    io_bytes += plan.source[j]
+                for r, (by, pj) in enumerate(reads):
+                    read_by[k, j, r], read_from[k, j, r] = by, pj
+                    if pj >= 0:
+                        nop_at.add((j, r))
+                    else:
+                        io_bytes += by
+                        dram_at.add((j, r))
+            for o, (j, by) in enumerate(plan.outputs):
+                out_seg[k, o], out_by[k, o] = j, by
+                io_bytes += by
+            io_bytes_job[k] = io_bytes
+        has_source = seg_f[3].any(axis=0).tolist()
+        job = np.repeat(np.arange(n_jobs), sizes)
+        paths = np.zeros((n_rows, n_seg), dtype=np.int64)  # padding: chiplet 0, its costs never counted
+        at = 0
+        for p in path_arrays:
+            paths[at:at + len(p), :p.shape[1]] = p
+            at += len(p)
+        w, peak, layer_w_max, source, valid = seg_f[:, job]  # each (R, S)
+        valid = valid > 0
+        starts, stops = span[:, job]
+        read_by, read_from = read_by[job], read_from[job]  # (R, S, reads)
+        out_seg, out_by = out_seg[job], out_by[job]  # (R, outputs); padding: 0 bytes
+        out_ok = np.arange(n_outs)[None, :] < np.asarray([len(p.outputs) for p in plans])[job][:, None]
+
         pkg = self._pkg
         nop_bw, dram_bw = pkg.nop_bandwidth_bytes_per_s, pkg.dram_bandwidth_bytes_per_s
         hop_s, dram_s = pkg.nop_hop_latency_s, pkg.dram_latency_s
-        plan = d.plan(tuple(bounds))
-        w_bytes = plan.w_bytes
         b = d.batch
         arrays = self._arrays
-        cls = arrays["class_of"][paths]  # (P, S)
+        cls = arrays["class_of"][paths]  # (R, S)
         dh = arrays["dram_hops"][paths]
         mem = arrays["l2"][cls]
-        w = np.asarray(w_bytes)
-        peak = np.asarray(plan.peak)
-        streams = w + peak > mem
-        room = mem - np.where(streams, np.asarray(plan.layer_w_max), w)
-        ratio = np.divide(room, peak, out=np.zeros_like(room), where=room > 0)
+        streams = w + peak > mem  # never on padding (0 bytes)
+        room = mem - np.where(streams, layer_w_max, w)
+        ratio = np.where(valid, 0.0, np.inf)  # padding bounds no mini-batch
+        np.divide(room, peak, out=ratio, where=(room > 0) & valid)
         cap = np.minimum.reduce(ratio, axis=1, initial=np.inf)
         fits = np.asarray(d.batches)[None, :] <= cap[:, None]
         last = fits.shape[1] - 1 - np.argmax(fits[:, ::-1], axis=1)
         bi = np.where(fits.any(axis=1), last, 0)
         n = np.asarray(d.batches)[bi]
         reps = b // n
+        ncol = n[:, None]
         cum_l, cum_e = d.cum_arrays()
 
-        # Every segment's gathers at once (the same elements), then the sums in _compute's order.
-        starts, stops = np.asarray(bounds[:-1]), np.asarray(bounds[1:])
+        # Each segment's time, term by term in _compute's order, all segments at once.
         bcol = bi[:, None]
-        seg_l = cum_l[cls, bcol, stops] - cum_l[cls, bcol, starts]  # (P, S)
+        t = cum_l[cls, bcol, stops] - cum_l[cls, bcol, starts]  # (R, S); padding: x - x = 0.0
         seg_e = cum_e[cls, bcol, stops] - cum_e[cls, bcol, starts]
-        w_load = w / dram_bw + dh * hop_s + dram_s  # (P, S): a segment's weights from DRAM
-        stages = []
-        compute_j = np.zeros(n_paths)
-        nop_byte_hops = np.zeros(n_paths)
-        io_bytes = 0.0
-        io_byte_hops = np.zeros(n_paths)
+        w_load = w / dram_bw + dh * hop_s + dram_s  # a segment's weights from DRAM
+        t = np.where(streams, t + w_load, t)
+        dh_s = dh * hop_s
+        if any(has_source):
+            t = np.where(source != 0, t + (source * ncol / dram_bw + dh_s + dram_s), t)
+        rows = np.arange(n_rows)[:, None]
+        nop_bh, dram_bh = {}, {}  # (j, r): bytes x hops of that read, per row
+        for r in range(n_reads):
+            by, pj = read_by[:, :, r], read_from[:, :, r]
+            if any(k[1] == r for k in nop_at):  # produced by an earlier segment of this window
+                over_nop = pj >= 0
+                h = arrays["hops"][paths[rows, np.maximum(pj, 0)], paths]
+                t = np.where(over_nop, t + (by * ncol / nop_bw + h * hop_s), t)
+                bh = np.where(over_nop, by, 0.0) * h
+                nop_bh.update({(j, rr): bh[:, j] for j, rr in nop_at if rr == r})
+            if any(k[1] == r for k in dram_at):  # produced in an earlier window: from DRAM
+                from_dram = pj == -1
+                t = np.where(from_dram, t + (by * ncol / dram_bw + dh_s + dram_s), t)
+                bh = np.where(from_dram, by, 0.0) * dh
+                dram_bh.update({(j, rr): bh[:, j] for j, rr in dram_at if rr == r})
+        # Outputs still needed after the window go to DRAM, one at a time (two may share a segment).
+        stages = t
+        out_bh = []
+        for o in range(n_outs):
+            j, by, ok = out_seg[:, o], out_by[:, o], out_ok[:, o]
+            dj = dh[rows[:, 0], j]
+            now = stages[rows[:, 0], j]
+            stages[rows[:, 0], j] = np.where(ok, now + (by * n / dram_bw + dj * hop_s + dram_s), now)
+            out_bh.append(by * dj)
+
+        # The sums over segments, one segment (and read) at a time as _compute adds them.
+        src_bh = source * dh
+        compute_j = np.zeros(n_rows)
+        nop_byte_hops = np.zeros(n_rows)
+        io_byte_hops = np.zeros(n_rows)
         for j in range(n_seg):
-            dj = dh[:, j]
-            t = seg_l[:, j]
             compute_j = compute_j + seg_e[:, j]
-            t = np.where(streams[:, j], t + w_load[:, j], t)
-            src = plan.source[j]
-            if src:
-                t = t + (src * n / dram_bw + dj * hop_s + dram_s)
-                io_bytes += src
-                io_byte_hops = io_byte_hops + src * dj
-            for by, pj in plan.reads[j]:
-                if pj >= 0:
-                    h = arrays["hops"][paths[:, pj], paths[:, j]]
-                    t = t + (by * n / nop_bw + h * hop_s)
-                    nop_byte_hops = nop_byte_hops + by * h
-                else:
-                    t = t + (by * n / dram_bw + dj * hop_s + dram_s)
-                    io_bytes += by
-                    io_byte_hops = io_byte_hops + by * dj
-            stages.append(t)
-        for j, by in plan.outputs:
-            dj = dh[:, j]
-            stages[j] = stages[j] + (by * n / dram_bw + dj * hop_s + dram_s)
-            io_bytes += by
-            io_byte_hops = io_byte_hops + by * dj
+            if has_source[j]:
+                io_byte_hops = io_byte_hops + src_bh[:, j]
+            for r in range(n_reads):
+                if (j, r) in nop_bh:
+                    nop_byte_hops = nop_byte_hops + nop_bh[j, r]
+                if (j, r) in dram_bh:
+                    io_byte_hops = io_byte_hops + dram_bh[j, r]
+        for bh in out_bh:
+            io_byte_hops = io_byte_hops + bh
         loads = np.where((w > 0) & ~streams, w_load, 0.0)
         load_s = loads.max(axis=1)
-        total = stages[0]
-        top = stages[0]
-        for t in stages[1:]:
-            total = total + t
-            top = np.maximum(top, t)
+        total = stages[:, 0]
+        top = stages[:, 0]
+        for j in range(1, n_seg):
+            total = total + stages[:, j]
+            top = np.maximum(top, stages[:, j])
         latency = load_s + total + (reps - 1) * top
         w_read = np.where(streams, w * reps[:, None], w)
+        w_read_hops = w_read * dh
         w_total = w_read[:, 0]
-        w_hops = w_read[:, 0] * dh[:, 0]
+        w_hops = w_read_hops[:, 0]
         for j in range(1, n_seg):
             w_total = w_total + w_read[:, j]
-            w_hops = w_hops + w_read[:, j] * dh[:, j]
-        dram_j = (io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
+            w_hops = w_hops + w_read_hops[:, j]
+        dram_j = (io_bytes_job[job] * b + w_total) * 8 * pkg.dram_energy_j_per_bit
         nop_j = ((nop_byte_hops + io_byte_hops) * b + w_hops) * 8 * pkg.nop_energy_j_per_bit
         energy = compute_j * reps + nop_j + dram_j
-        return PathResults(latency_s=latency, energy_j=energy, minibatch=n, weight_load_s=load_s)
+        out, at = [], 0
+        for size in sizes:
+            sl = slice(at, at + size)
+            out.append(PathResults(latency_s=latency[sl], energy_j=energy[sl], minibatch=n[sl], weight_load_s=load_s[sl]))
+            at += size
+        return out
 
     # -- the model -------------------------------------------------------------------------------
     def _compute(self, a: Assignment) -> ModelWindowResult:

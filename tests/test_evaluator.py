@@ -433,9 +433,10 @@ def test_weights_larger_than_l2_stream_once_per_minibatch():
 
 
 def test_evaluate_paths_is_bit_identical_to_one_assignment_at_a_time():
-    """The vectorised scoring of one cut set on many paths (the env's candidate pools) goes through
-    the same floating-point operations: equal to the last bit, on MCMs where mini-batches shrink
-    and weights stream, with DRAM and NoP transfers and skip edges (ResNet, U-Net)."""
+    """The vectorised scoring of cut sets on many paths (the env's candidate pools), one cut set at a
+    time and several of different segment counts in one padded pass, goes through the same
+    floating-point operations: equal to the last bit, on MCMs where mini-batches shrink and weights
+    stream, with DRAM and NoP transfers and skip edges (ResNet, U-Net)."""
     import numpy as np
 
     from scar_gym.factory import make_evaluator
@@ -446,20 +447,23 @@ def test_evaluate_paths_is_bit_identical_to_one_assignment_at_a_time():
     for sc, mcm in (("sc4", "het-sides-3x3"), ("sc5", "het-cross-6x6"), ("sc1", "nvd-4x4"), ("sc7", "het-3x3-tri")):
         ev = make_evaluator(sc, mcm)
         for m, n_layers in enumerate(ev.num_layers):
+            jobs = []
             for _ in range(6):
                 k = int(rng.integers(1, min(n_layers, 6) + 1))
                 cuts = sorted(rng.choice(np.arange(1, n_layers), size=k - 1, replace=False).tolist())
                 lo = int(rng.integers(0, cuts[0])) if cuts else 0
                 hi = int(rng.integers(cuts[-1] + 1, n_layers + 1)) if cuts else n_layers
-                paths = simple_paths(ev.mcm, k, limit_per_root=2)
-                got = ev.evaluate_paths(m, (lo, *cuts, hi), np.array(paths))
-                for i, path in enumerate(paths):
-                    want = ev.evaluate_assignment(Assignment.from_cuts(m, lo, hi, cuts, path))
-                    assert (got.latency_s[i], got.energy_j[i], got.minibatch[i], got.weight_load_s[i]) == (
-                        want.latency_s, want.energy_j, want.minibatch, want.weight_load_s)
-                    seen_minibatches.add(want.minibatch < ev.batches[m])
-                    compared += 1
-    assert compared > 1000 and seen_minibatches == {True, False}
+                jobs.append(((lo, *cuts, hi), np.array(simple_paths(ev.mcm, k, limit_per_root=2))))
+            # one cut set at a time, and all of them in one padded pass (mixed segment counts)
+            for batch in [[job] for job in jobs] + [jobs]:
+                for (bounds, paths), got in zip(batch, ev.evaluate_cut_sets(m, batch)):
+                    for i, path in enumerate(paths.tolist()):
+                        want = ev.evaluate_assignment(Assignment.from_cuts(m, bounds[0], bounds[-1], bounds[1:-1], path))
+                        assert (got.latency_s[i], got.energy_j[i], got.minibatch[i], got.weight_load_s[i]) == (
+                            want.latency_s, want.energy_j, want.minibatch, want.weight_load_s)
+                        seen_minibatches.add(want.minibatch < ev.batches[m])
+                        compared += 1
+    assert compared > 2000 and seen_minibatches == {True, False}
     # weights that stream (the hand-computed case above), and the error for a wrong path length
     ev = evaluator([chain("m", [layer("l0"), layer("l1")])], [2], nvd_mcm(l2_bytes=100))
     got = ev.evaluate_paths(0, (0, 2), np.array([[0], [1]]))

@@ -443,16 +443,16 @@ class CandidatePools:
 
     def _build(self, window: WindowSpec, slot: int) -> CandidateArray:
         """The pool of ``window[slot]``: every kept placement of every cut set, one vectorised
-        evaluation per cut set (equal signatures give equal results, so each group's first path
+        evaluation of all cut sets (equal signatures give equal results, so each group's first path
         stands for it), sorted by (value, segments, cut set, path)."""
         m, lo, hi = window[slot]
         cut_list = self.cut_sets(window, slot)
         cut_rank = {c: r for r, c in enumerate(sorted(cut_list))}
         cols: dict[str, list[np.ndarray]] = {k: [] for k in ("lat", "en", "mb", "load", "size", "cut", "ci", "ki",
                                                              "rank", "mask")}
-        for ci, cuts in enumerate(cut_list):
-            kept = self.kept(len(cuts) + 1)
-            res = self.ev.evaluate_paths(m, (lo, *cuts, hi), kept.heads)
+        kepts = [self.kept(len(cuts) + 1) for cuts in cut_list]
+        results = self.ev.evaluate_cut_sets(m, [((lo, *cuts, hi), kept.heads) for cuts, kept in zip(cut_list, kepts)])
+        for ci, (cuts, kept, res) in enumerate(zip(cut_list, kepts, results)):
             g, n = kept.group, len(kept.paths)
             cols["lat"].append(res.latency_s[g])
             cols["en"].append(res.energy_j[g])
