@@ -36,6 +36,38 @@ def test_balanced_cuts_uniform_and_skewed():
     assert cuts == (1, 2, 3)
 
 
+def test_balanced_cuts_is_the_first_nearest_gap_of_an_argmin():
+    """The bisection finds the gap an argmin over every gap would: nearest prefix to the target,
+    the first on ties; with runs of zero costs, equal costs, costs 15 orders of magnitude apart and
+    negative costs (clipped)."""
+
+    def by_argmin(costs, lo, segments):
+        n = len(costs)
+        if segments <= 1:
+            return ()
+        prefix = np.concatenate([[0.0], np.cumsum(np.maximum(np.asarray(costs, dtype=np.float64), 0.0))])
+        if prefix[-1] <= 0:
+            prefix = np.arange(n + 1, dtype=np.float64)
+        cuts, prev = [], 0
+        for j in range(1, segments):
+            gaps = np.arange(prev + 1, n - (segments - j) + 1)
+            prev = int(gaps[np.argmin(np.abs(prefix[gaps] - prefix[-1] * j / segments))])
+            cuts.append(lo + prev)
+        return tuple(cuts)
+
+    rng = np.random.default_rng(1)
+    compared = 0
+    for trial in range(1500):
+        n = int(rng.integers(1, 30))
+        costs = [rng.random(n), rng.integers(0, 3, n).astype(float),
+                 np.where(rng.random(n) < 0.5, 0.0, rng.random(n) * 10.0 ** rng.integers(-12, 3, n)),
+                 np.full(n, rng.choice([1e-9, 1.0, 3.0])), rng.normal(size=n)][trial % 5]
+        for s in range(1, n + 1):
+            assert balanced_cuts(costs, 7, s) == by_argmin(costs, 7, s), (costs, s)
+            compared += 1
+    assert compared > 10_000
+
+
 def test_candidate_cuts_exhaustive_then_bounded():
     exhaustive = candidate_cuts(0, 8, 3, [np.ones(8)], limit=10_000)
     assert {s: len(c) for s, c in exhaustive.items()} == {1: 1, 2: 7, 3: 21}

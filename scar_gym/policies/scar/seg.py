@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -53,25 +54,42 @@ def enumerate_cuts(lo: int, hi: int, segments: int):
 def balanced_cuts(costs: np.ndarray, lo: int, segments: int) -> Cuts:
     """Cuts at the ``j/segments`` quantiles of the cumulative ``costs`` (one value per layer of the window).
 
-    Each cut is placed at the gap whose prefix cost is nearest its target, subject to every
-    segment keeping at least one layer.
+    Each cut is placed at the gap whose prefix cost is nearest its target (the first such gap on
+    a tie), subject to every segment keeping at least one layer.
     """
-    n = len(costs)
+    return _balanced(cost_prefix(costs), lo, segments)
+
+
+def cost_prefix(costs: np.ndarray) -> list[float]:
+    """The prefix sums :func:`balanced_cuts` places cuts on: of ``costs`` clipped at 0, or of ones
+    when they sum to nothing. A list, searched by bisection, and computed once per cost vector
+    (:func:`candidate_cuts` places every segment count on it)."""
+    prefix = np.concatenate([[0.0], np.cumsum(np.maximum(np.asarray(costs, dtype=np.float64), 0.0))])
+    if prefix[-1] <= 0:
+        prefix = np.arange(len(costs) + 1, dtype=np.float64)
+    return prefix.tolist()
+
+
+def _balanced(prefix: list[float], lo: int, segments: int) -> Cuts:
+    # The prefix never decreases, so |prefix - target| falls then rises over the gaps (in floating
+    # point too: rounding is monotone): the nearest gap is at the bisection point or just before
+    # it, and on a tie the first one, as an argmin over all gaps would pick.
+    n = len(prefix) - 1
     if segments <= 1:
         return ()
-    prefix = np.concatenate([[0.0], np.cumsum(np.maximum(np.asarray(costs, dtype=np.float64), 0.0))])
     total = prefix[-1]
-    if total <= 0:
-        prefix = np.arange(n + 1, dtype=np.float64)
-        total = float(n)
     cuts: list[int] = []
     prev = 0
     for j in range(1, segments):
         lo_gap = prev + 1
         hi_gap = n - (segments - j)  # leave one layer for each remaining segment
         target = total * j / segments
-        gaps = np.arange(lo_gap, hi_gap + 1)
-        g = int(gaps[np.argmin(np.abs(prefix[gaps] - target))])
+        g = bisect_left(prefix, target, lo_gap, hi_gap + 1)
+        if g > lo_gap and (g > hi_gap or abs(prefix[g - 1] - target) <= abs(prefix[g] - target)):
+            g -= 1
+            d = abs(prefix[g] - target)
+            while g > lo_gap and abs(prefix[g - 1] - target) == d:
+                g -= 1
         cuts.append(g)
         prev = g
     return tuple(lo + c for c in cuts)
@@ -99,13 +117,16 @@ def candidate_cuts(lo: int, hi: int, max_segments: int, cost_vectors: Sequence[n
     """
     n = hi - lo
     out: dict[int, list[Cuts]] = {}
+    prefixes: list[list[float]] | None = None  # of the cost vectors, once some count needs them
     for s in range(1, min(max_segments, n) + 1):
         if count_segmentations(n, s) <= limit:
             out[s] = [tuple(c) for c in enumerate_cuts(lo, hi, s)]
             continue
         seen: dict[Cuts, None] = {}
-        for costs in cost_vectors:
-            base = balanced_cuts(costs, lo, s)
+        if prefixes is None:
+            prefixes = [cost_prefix(costs) for costs in cost_vectors]
+        for prefix in prefixes:
+            base = _balanced(prefix, lo, s)
             seen.setdefault(base, None)
             for p in perturbations(base, lo, hi, radius):
                 seen.setdefault(p, None)
