@@ -88,11 +88,12 @@ class PPOPolicy(RolloutSearchPolicy):
     Args:
         path: agent directory / run dir / pretrained name, or (with ``trust``) a model zip; ``None`` =
             the class's :attr:`default_agent` (for ``ppo``: the shipped agent, :data:`agents.DEFAULT_AGENT`).
-        samples, improve, window_sets, lookahead, polish: as
+        samples, improve, window_sets, prior_sets, lookahead, polish: as
             :class:`~scar_gym.envs.rollout_search.RolloutSearchPolicy`; ``None`` (the default) takes
-            :data:`RECONFIG_SEARCH` for an agent trained with ``windows: reconfig`` (greedy rollouts of
-            the network and of the lookahead on five boundary sets, 16 rollouts, the window polish),
-            else 8 rollouts on the env's windows without the lookahead or the polish.
+            :data:`RECONFIG_SEARCH` for an agent trained with ``windows: reconfig`` (the network's
+            greedy rollout on SCAR's periodic windows, the lookahead's on five boundary sets, 12
+            rollouts, the window polish), else 8 rollouts on the env's windows without the lookahead
+            or the polish.
         trust: allow a Stable-Baselines3 zip, whose pickled parts run code from the file.
     """
 
@@ -106,21 +107,22 @@ class PPOPolicy(RolloutSearchPolicy):
 
     def __init__(self, path: str | None = None, samples: int | None = None, improve: str = "local",
                  trust: bool = False, window_sets: int | None = None, lookahead: bool | None = None,
-                 polish: bool | None = None):
+                 polish: bool | None = None, prior_sets: int | None = None):
         if isinstance(samples, int) and not isinstance(samples, bool) and samples > MAX_SAMPLES:
             raise ConfigError("samples", f"at most {MAX_SAMPLES:,} rollouts, got {samples:,}", "use e.g. 8")
         if not isinstance(trust, bool):
             raise ConfigError("trust", f"expected true or false, got {trust!r}", "pass trust=True or nothing")
         super().__init__(DEFAULT_SAMPLES if samples is None else samples, improve,
                          1 if window_sets is None else window_sets, False if lookahead is None else lookahead,
-                         False if polish is None else polish)
+                         False if polish is None else polish, prior_sets)
         self.trust = trust
         self.model_path, self.config_path = resolve_agent_path(path, self.default_agent)
         self._cfg = None
         self._model = self._load()  # now, so that a scheduler's timing never includes reading the file
         self._traced = self._trace_actor()  # now too: tracing takes 0.1-0.2 s
         if self.config.env_kwargs.get("windows") == "reconfig":  # no SCAR run: it tries boundary sets itself
-            given = {"samples": samples, "window_sets": window_sets, "lookahead": lookahead, "polish": polish}
+            given = {"samples": samples, "window_sets": window_sets, "prior_sets": prior_sets,
+                     "lookahead": lookahead, "polish": polish}
             for key, value in given.items():
                 if value is None:
                     setattr(self, key, RECONFIG_SEARCH[key])

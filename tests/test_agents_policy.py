@@ -107,7 +107,7 @@ def test_traced_actor_gives_the_eager_logits_bit_for_bit_and_follows_weights_tra
 
 
 # -- which agent and search each name resolves to (issue 15, item 7) -------------------------------------------------
-SEARCH_KEYS = ("samples", "improve", "window_sets", "lookahead", "polish")
+SEARCH_KEYS = ("samples", "improve", "window_sets", "prior_sets", "lookahead", "polish")
 
 
 def _search(policy) -> dict:
@@ -133,8 +133,8 @@ def test_ppo_3x3_is_the_anchored_agent_with_its_old_search_by_name_or_by_path():
     assert type(by_name) is Anchored3x3PPOPolicy
     for pol in (by_name, by_path, by_pretrained_name):
         assert pol.model_path == PRETRAINED_DIR / "window-het-sides-3x3"
-        assert _search(pol) == {"samples": 8, "improve": "local", "window_sets": 1, "lookahead": False,
-                                "polish": False}
+        assert _search(pol) == {"samples": 8, "improve": "local", "window_sets": 1, "prior_sets": None,
+                                "lookahead": False, "polish": False}
         # the training env as it was (SCAR's windows, anchored): none of the any-size pool options added
         assert pol.inference_env_kwargs() == dict(pol.config.env_kwargs)
         assert "windows" not in pol.inference_env_kwargs() and "pool_seg_limit" not in pol.inference_env_kwargs()

@@ -102,15 +102,51 @@ def test_the_lookahead_rollouts_find_what_the_slot_order_misses():
     """large-6x6's sc6 on het-cross-6x6: the greedy slot order (each model's own EDP) ends 10% above
     SCAR; the lookahead's greedy rollouts (the scenario's estimated EDP) below it."""
     ev = make_evaluator("sc6", "het-cross-6x6")
-    base = make_policy("window-ls-any", samples=3, window_sets=3, lookahead=False, polish=False).schedule(ev, seed=0)
+    base = make_policy("window-ls-any", samples=3, window_sets=3, prior_sets=3, lookahead=False,
+                       polish=False).schedule(ev, seed=0)
     ev2 = make_evaluator("sc6", "het-cross-6x6")
-    with_la = make_policy("window-ls-any", samples=6, window_sets=3, lookahead=True, polish=False).schedule(ev2, seed=0)
+    with_la = make_policy("window-ls-any", samples=6, window_sets=3, prior_sets=3, lookahead=True,
+                          polish=False).schedule(ev2, seed=0)
     ev2.validate(with_la)
     assert with_la.meta["lookahead"] and with_la.meta["rollouts"] == 6
     assert ev2.evaluate(with_la).edp_js < 0.95 * ev.evaluate(base).edp_js
     with pytest.raises(ConfigError) as e:
         make_policy("window-ls", lookahead=1)
     assert e.value.field == "lookahead"
+
+
+def test_prior_sets_bounds_the_window_sets_the_prior_rolls_out_on(monkeypatch):
+    """``prior_sets=1``: the prior's greedy rollout on the env's own windows only, the lookahead's on
+    every window set, then the local search from the best; ``prior_sets=3`` (or ``None``, which
+    :func:`make_policy` reads as "the default"): the prior on every set too."""
+    from scar_gym.envs.rollout_search import ANY_SIZE_SEARCH, RolloutSearchPolicy
+
+    made = []
+    rollout = RolloutSearchPolicy._rollout
+
+    def recording(self, env, prefix=(), rng=None, parent=None, options=None, prior="policy", objective="edp"):
+        windows = None if options is None else tuple(tuple(sorted(w.items())) for w in options["windows"].windows)
+        made.append((prior, windows, bool(prefix)))
+        return rollout(self, env, prefix, rng, parent, options, prior, objective)
+
+    monkeypatch.setattr(RolloutSearchPolicy, "_rollout", recording)
+    runs = {}
+    for prior_sets in (1, 3):
+        made.clear()
+        pol = make_policy("window-ls-any", samples=8, window_sets=3, prior_sets=prior_sets, polish=False)
+        sched = pol.schedule(make_evaluator("sc5", "het-sides-6x6"), seed=0)
+        assert sched.meta["prior_sets"] == prior_sets and sched.meta["rollouts"] == len(made) == 8
+        runs[prior_sets] = list(made)
+    greedy = {k: [(p, w) for p, w, local in v if not local] for k, v in runs.items()}
+    windows = list(dict.fromkeys(w for _, w in greedy[3]))
+    assert len(windows) == 3 and windows[0] is None
+    assert greedy[1][:4] == [("policy", None)] + [("lookahead", w) for w in windows]
+    assert greedy[3][:6] == [("policy", w) for w in windows] + [("lookahead", w) for w in windows]
+    assert ANY_SIZE_SEARCH["prior_sets"] == 1 and make_policy("window-ls-any").prior_sets == 1
+    for bad in (0, 17, 1.5, True):
+        with pytest.raises(ConfigError) as e:
+            make_policy("window-ls-any", prior_sets=bad)
+        assert e.value.field == "prior_sets"
 
 
 def test_pool_options_of_the_any_size_search_apply_where_they_say():
