@@ -160,6 +160,11 @@ class SegmentScorer(CutSetEstimator):
 
     def score(self, cuts_by_s: dict[int, list[Cuts]], probes_by_s: dict[int, Sequence[Sequence[int]]]) -> list[ScoredCuts]:
         """Score every candidate on its best probe; returns all candidates sorted best first."""
+        return self.rank(cuts_by_s, probes_by_s).all()
+
+    def rank(self, cuts_by_s: dict[int, list[Cuts]], probes_by_s: dict[int, Sequence[Sequence[int]]]) -> "RankedCuts":
+        """:meth:`score` without making a :class:`ScoredCuts` per candidate: SEG keeps a handful of
+        the hundreds or thousands it scores, and making them all was a sixth of a pool's SEG."""
         cands: list[Cuts] = []
         parts: list[tuple[np.ndarray, ...]] = []
         probe_of: list[tuple[int, ...]] = []  # per candidate, its best probe
@@ -176,7 +181,7 @@ class SegmentScorer(CutSetEstimator):
             cands.extend(cand)
             probe_of.extend(probes[p] for p in best_p.tolist())
         if not cands:
-            return []
+            return RankedCuts([], [], np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), [])
         score, lat, en, segs = (np.concatenate(x) for x in zip(*parts))
         # Best first by (score, segments, cuts): numpy orders by the first two; the rare runs equal
         # in both (repeated identical blocks) are ordered by their cut sets, as a sort on all three.
@@ -191,8 +196,56 @@ class SegmentScorer(CutSetEstimator):
             a, b = int(tie[i]), int(tie[j]) + 2
             order[a:b] = sorted(order[a:b], key=lambda k: cands[k])
             i = j + 1
-        score_l, lat_l, en_l = score.tolist(), lat.tolist(), en.tolist()
-        return [ScoredCuts(cands[k], score_l[k], lat_l[k], en_l[k], probe_of[k]) for k in order]
+        return RankedCuts(cands, order, score, lat, en, segs, probe_of)
+
+
+class RankedCuts:
+    """Scored cut sets, best first (:meth:`SegmentScorer.rank`); a :class:`ScoredCuts` is made only
+    for the ones asked for.
+
+    Args:
+        cands, probe_of: per candidate (in scoring order), its cut set and best probe.
+        order: the candidates' indices, best first.
+        score, lat, en, segs: per candidate, its score, latency (s), energy (J) and segment count.
+    """
+
+    def __init__(self, cands: list[Cuts], order: list[int], score: np.ndarray, lat: np.ndarray, en: np.ndarray,
+                 segs: np.ndarray, probe_of: list[tuple[int, ...]]):
+        self._cands, self._order, self._probe_of = cands, order, probe_of
+        self._score, self._lat, self._en, self._segs = score, lat, en, segs
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _make(self, k: int) -> ScoredCuts:
+        return ScoredCuts(self._cands[k], float(self._score[k]), float(self._lat[k]), float(self._en[k]),
+                          self._probe_of[k])
+
+    def all(self) -> list[ScoredCuts]:
+        """Every candidate, best first."""
+        score_l, lat_l, en_l = self._score.tolist(), self._lat.tolist(), self._en.tolist()
+        return [ScoredCuts(self._cands[k], score_l[k], lat_l[k], en_l[k], self._probe_of[k]) for k in self._order]
+
+    def top(self, k: int, max_segments: int) -> list[ScoredCuts]:
+        """The ``k`` best of at most ``max_segments`` segments (heuristic 1)."""
+        out: list[ScoredCuts] = []
+        if k <= 0:
+            return out
+        segs = self._segs
+        for i in self._order:
+            if segs[i] <= max_segments:
+                out.append(self._make(i))
+                if len(out) == k:
+                    break
+        return out
+
+    def best_per_segment_count(self) -> dict[int, ScoredCuts]:
+        """The best candidate of every segment count, by count in order of first appearance."""
+        if not self._order:
+            return {}
+        ranked_segs = self._segs[self._order]
+        _, first = np.unique(ranked_segs, return_index=True)
+        return {int(ranked_segs[p]): self._make(self._order[p]) for p in sorted(first.tolist())}
 
 
 def top_k(scored: Sequence[ScoredCuts], k: int) -> list[ScoredCuts]:

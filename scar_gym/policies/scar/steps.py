@@ -26,7 +26,7 @@ from scar_gym.evaluator import Evaluator
 from scar_gym.hardware import MCM
 from scar_gym.policies.scar.prov import expected_objective, provision
 from scar_gym.policies.scar.sched import probe_class_sequences
-from scar_gym.policies.scar.seg import Cuts, ScoredCuts, SegmentScorer, best_per_segment_count, candidate_cuts
+from scar_gym.policies.scar.seg import Cuts, RankedCuts, ScoredCuts, SegmentScorer, candidate_cuts
 
 #: MCMs with more chiplets than this are *large*: the DFS samples behind probes (and the env's paths)
 #: are capped per root there, and SCAR's ``search="auto"`` switches to the evolutionary search.
@@ -62,9 +62,15 @@ class SegChoice:
     """SEG's answer for one model in one window: every scored cut set (best first), heuristic 1's
     top-``k`` among those of at most ``N_i`` segments, and the best cut set of every segment count."""
 
-    scored: tuple[ScoredCuts, ...]
+    ranked: RankedCuts
     top: tuple[ScoredCuts, ...]
     fallbacks: dict[int, ScoredCuts]
+
+    @property
+    def scored(self) -> tuple[ScoredCuts, ...]:
+        """Every scored cut set, best first (made on demand: SEG itself reads only ``top`` and
+        ``fallbacks``)."""
+        return tuple(self.ranked.all())
 
     def fallback_cuts(self) -> tuple[Cuts, ...]:
         """The fallbacks' cut sets, by segment count."""
@@ -114,6 +120,5 @@ class WindowSteps:
         vectors = [expected_latency] + [row[lo:hi] for row in self.class_lat[m]]
         cuts = candidate_cuts(lo, hi, max_segments, vectors, self.seg_limit, self.seg_radius)
         scorer = SegmentScorer(self.ev, m, lo, hi, self.objective)
-        scored = scorer.score(cuts, {s: self.probes(s) for s in cuts})
-        top = [c for c in scored if c.num_segments <= n_i][: self.k]
-        return SegChoice(tuple(scored), tuple(top), best_per_segment_count(scored))
+        ranked = scorer.rank(cuts, {s: self.probes(s) for s in cuts})
+        return SegChoice(ranked, tuple(ranked.top(self.k, n_i)), ranked.best_per_segment_count())
