@@ -353,11 +353,26 @@ class Evaluator:
         if hit is not None:
             return hit
         res = self._compute(a)
+        self._remember(key, res)
+        return res
+
+    def evaluate_placement(self, model: int, bounds: tuple[int, ...], chiplets: tuple[int, ...]) -> ModelWindowResult:
+        """:meth:`evaluate_assignment` of the assignment of ``model`` with segments ``[bounds[j],
+        bounds[j+1])`` on ``chiplets[j]``, without building it (the same memo: Window-v0's
+        relocations score dozens of placements per decision and keep a few)."""
+        key = (model, *_flat(zip(bounds[:-1], bounds[1:], chiplets)))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        res = self._compute_parts(model, bounds[:-1], bounds[1:], chiplets)
+        self._remember(key, res)
+        return res
+
+    def _remember(self, key: tuple, res: ModelWindowResult) -> None:
         if self._cache_size:
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
             self._cache[key] = res
-        return res
 
     def clear_cache(self) -> None:
         self._cache.clear()
@@ -547,13 +562,17 @@ class Evaluator:
 
     # -- the model -------------------------------------------------------------------------------
     def _compute(self, a: Assignment) -> ModelWindowResult:
+        starts, stops, chips = zip(*a.segments)
+        return self._compute_parts(a.model, starts, stops, chips)
+
+    def _compute_parts(self, model: int, starts: Sequence[int], stops: Sequence[int],
+                       chips: Sequence[int]) -> ModelWindowResult:
         self.num_evaluations += 1
-        d = self._data[a.model]
+        d = self._data[model]
         pkg = self._pkg
         nop_bw, dram_bw = pkg.nop_bandwidth_bytes_per_s, pkg.dram_bandwidth_bytes_per_s
         hop_s, dram_s = pkg.nop_hop_latency_s, pkg.dram_latency_s
         hops, dram_hops, class_of, l2 = self._hops_l, self._dram_hops_l, self._class_of_l, self._l2_l
-        starts, stops, chips = zip(*a.segments)
         plan = d.plan((*starts, stops[-1]))
         w_bytes = plan.w_bytes
         b = d.batch
@@ -623,7 +642,7 @@ class Evaluator:
         w_hops = sum([w * dram_hops[c] for c, w in zip(chips, w_read)])
         dram_j = (io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
         nop_j = ((nop_byte_hops + io_byte_hops) * b + w_hops) * 8 * pkg.nop_energy_j_per_bit
-        return ModelWindowResult(model=a.model, minibatch=n, latency_s=latency, weight_load_s=load_s,
+        return ModelWindowResult(model=model, minibatch=n, latency_s=latency, weight_load_s=load_s,
                                  stage_latency_s=tuple(stages), compute_j=compute_j * reps,
                                  nop_j=nop_j, dram_j=dram_j)
 

@@ -432,6 +432,20 @@ def test_weights_larger_than_l2_stream_once_per_minibatch():
     assert mb.dram_j == pytest.approx((2 * W + 2 * (IN + OUT)) * 8 * E_DRAM, rel=1e-12)
 
 
+def test_evaluate_placement_is_evaluate_assignment_without_the_assignment():
+    """The same numbers and the same memo entry as the assignment it describes, either way round."""
+    from scar_gym.factory import make_evaluator
+
+    ev = make_evaluator("sc4", "het-sides-3x3")
+    fresh = ev.fresh()
+    for m, (bounds, chips) in enumerate([((0, 3, 7), (0, 1)), ((2, 5), (4,)), ((0, 1, 2, 4), (8, 7, 6))]):
+        a = Assignment.from_cuts(m, bounds[0], bounds[-1], bounds[1:-1], chips)
+        first = ev.evaluate_placement(m, bounds, chips)
+        assert ev.evaluate_assignment(a) is first and ev.evaluate_placement(m, bounds, chips) is first
+        assert fresh.evaluate_assignment(a) == first == fresh.evaluate_placement(m, bounds, chips)
+    assert ev.num_evaluations == fresh.num_evaluations == 3
+
+
 def test_evaluate_paths_is_bit_identical_to_one_assignment_at_a_time():
     """The vectorised scoring of cut sets on many paths (the env's candidate pools), one cut set at a
     time and several of different segment counts in one padded pass, goes through the same

@@ -101,9 +101,18 @@ def dataflow_share(mcm, chiplets: Sequence[int]) -> tuple[float, ...]:
 
 
 def candidate_of(ev: Evaluator, a: Assignment, objective: str) -> WindowCandidate:
-    r = ev.evaluate_assignment(a)
-    chips = a.chiplets
-    return WindowCandidate(a, mask_of(chips), len(a.segments), r.latency_s, r.energy_j,
+    return _candidate(ev, a, a.chiplets, ev.evaluate_assignment(a), objective)
+
+
+def placed_candidate(ev: Evaluator, model: int, bounds: tuple[int, ...], chiplets: tuple[int, ...],
+                     objective: str) -> WindowCandidate:
+    """:func:`candidate_of` the assignment of ``model`` with segments ``[bounds[j], bounds[j+1])``
+    on ``chiplets[j]``; the assignment is built only if asked for (``WindowCandidate.assignment``)."""
+    return _candidate(ev, (model, bounds), chiplets, ev.evaluate_placement(model, bounds, chiplets), objective)
+
+
+def _candidate(ev: Evaluator, placement, chips: tuple[int, ...], r, objective: str) -> WindowCandidate:
+    return WindowCandidate(placement, mask_of(chips), len(chips), r.latency_s, r.energy_j,
                            objective_value(objective, r.latency_s, r.energy_j), r.minibatch, r.weight_load_s,
                            chips, dataflow_share(ev.mcm, chips))
 
@@ -415,8 +424,7 @@ class CandidatePools:
                 seen.add(sig)
                 made += 1
                 if not pool.contains(bounds, chips_t):  # landed on a placement the pool offers already: no second slot
-                    a = Assignment.from_cuts(m, bounds[0], bounds[-1], bounds[1:-1], chips_t)
-                    out.append(candidate_of(self.ev, a, self.objective))
+                    out.append(placed_candidate(self.ev, m, bounds, chips_t, self.objective))
         out.sort(key=lambda x: (x.value, x.size))
         self._relocated[key] = out
         return out
