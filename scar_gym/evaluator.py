@@ -197,7 +197,25 @@ class _ModelData:
         source_bytes[model.sources] = table.input_bytes[model.sources]
         self.source_max = RangeMax(source_bytes)
         self._plans: dict[tuple[int, ...], _CutPlan] = {}
+        self._spans: dict[tuple[int, int], tuple] = {}
         self._cum_np: tuple[np.ndarray, np.ndarray] | None = None
+
+    def span(self, a: int, b: int) -> tuple[float, float, float, float, tuple[tuple[int, float], ...]]:
+        """What a segment of layers ``[a, b)`` holds whatever the rest of its cut set (cached: the
+        cut sets of one window share most of their segments): its weight bytes, the range maxima
+        of footprint, layer weights and source bytes, and the tensors it reads across its start
+        as ``(producer, bytes)``."""
+        hit = self._spans.get((a, b))
+        if hit is None:
+            reads = []
+            for u in self.live[a]:
+                cons = self.consumers[u]
+                i = bisect_left(cons, a)
+                if i < len(cons) and cons[i] < b:  # else alive across the cut but not read by this segment
+                    reads.append((u, self.out_bytes[u]))
+            hit = self._spans[(a, b)] = (self.cum_w[b] - self.cum_w[a], self.footprint_max.at(a, b),
+                                         self.layer_w_max.at(a, b), self.source_max.at(a, b), tuple(reads))
+        return hit
 
     def cum_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """The cumulative latency and energy tables as arrays ``[class, batch index, pos]`` (for
@@ -238,22 +256,12 @@ class _CutPlan:
     @staticmethod
     def build(d: _ModelData, bounds: tuple[int, ...]) -> "_CutPlan":
         starts, lo, hi = bounds[:-1], bounds[0], bounds[-1]
-        spans = list(zip(bounds[:-1], bounds[1:]))
-        reads = []
-        for a, b in spans:
-            r = []
-            for u in d.live[a]:
-                cons = d.consumers[u]
-                i = bisect_left(cons, a)
-                if i == len(cons) or cons[i] >= b:
-                    continue  # alive across the cut but not read by this segment
-                r.append((d.out_bytes[u], bisect_right(starts, u) - 1 if u >= lo else -1))
-            reads.append(tuple(r))
+        spans = [d.span(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        reads = tuple(tuple((by, bisect_right(starts, u) - 1 if u >= lo else -1) for u, by in sp[4]) for sp in spans)
         outputs = tuple((bisect_right(starts, u) - 1, d.out_bytes[u]) for u in d.live[hi] if u >= lo)
-        return _CutPlan(w_bytes=tuple(d.cum_w[b] - d.cum_w[a] for a, b in spans),
-                        peak=tuple(d.footprint_max.at(a, b) for a, b in spans),
-                        layer_w_max=tuple(d.layer_w_max.at(a, b) for a, b in spans),
-                        source=tuple(d.source_max.at(a, b) for a, b in spans), reads=tuple(reads), outputs=outputs)
+        w_bytes, peak, layer_w_max, source, _ = zip(*spans)
+        return _CutPlan(w_bytes=w_bytes, peak=peak, layer_w_max=layer_w_max, source=source, reads=reads,
+                        outputs=outputs)
 
 
 @dataclass(frozen=True)
