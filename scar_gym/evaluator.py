@@ -494,9 +494,10 @@ class Evaluator:
         cum_l, cum_e = d.cum_arrays()
 
         # Each segment's time, term by term in _compute's order, all segments at once.
-        bcol = bi[:, None]
-        t = cum_l[cls, bcol, stops] - cum_l[cls, bcol, starts]  # (R, S); padding: x - x = 0.0
-        seg_e = cum_e[cls, bcol, stops] - cum_e[cls, bcol, starts]
+        row = (cls * cum_l.shape[1] + bi[:, None]) * cum_l.shape[2]  # cum_l[cls, bi, pos] = flat[row + pos]
+        flat_l, flat_e = cum_l.reshape(-1), cum_e.reshape(-1)
+        t = flat_l.take(row + stops) - flat_l.take(row + starts)  # (R, S); padding: x - x = 0.0
+        seg_e = flat_e.take(row + stops) - flat_e.take(row + starts)
         w_load = w / dram_bw + dh * hop_s + dram_s  # a segment's weights from DRAM
         t = np.where(streams, t + w_load, t)
         dh_s = dh * hop_s
@@ -715,6 +716,7 @@ class CutSetEstimator:
         self.batches = np.array(table.batches, dtype=np.int64)
         self.cum_l = table.cum_latency_s  # (D, B, L+1)
         self.cum_e = table.cum_energy_j
+        self._cum_l_flat, self._cum_e_flat = self.cum_l.ravel(), self.cum_e.ravel()
         self.cum_w = table.cum_weight_bytes
         self.l2 = np.array([c.l2_bytes for c in evaluator.mcm.classes], dtype=np.float64)
         self.peak = evaluator._data[model].footprint_max  # the exact model's tables, built once
@@ -852,9 +854,12 @@ class CutSetEstimator:
         bi = np.maximum(np.searchsorted(self.batches, cap, side="right") - 1, 0)  # (P, n)
         mb = self.batches[bi]
         reps = self.batch // mb
-        bcol = bi[:, :, None]
-        stage = self.cum_l[cls, bcol, stops[None]] - self.cum_l[cls, bcol, starts[None]]  # (P, n, s)
-        comp_e = np.sum(self.cum_e[cls, bcol, stops[None]] - self.cum_e[cls, bcol, starts[None]], axis=2) * reps
+        # cum_l[cls, bi, pos] as one gather from the flat table (numpy's broadcast fancy indexing
+        # over three index arrays took twice as long for the same elements)
+        row = (cls * self.cum_l.shape[1] + bi[:, :, None]) * self.cum_l.shape[2]  # (P, n, s)
+        at_stop, at_start = row + stops[None], row + starts[None]
+        stage = self._cum_l_flat.take(at_stop) - self._cum_l_flat.take(at_start)  # (P, n, s)
+        comp_e = np.sum(self._cum_e_flat.take(at_stop) - self._cum_e_flat.take(at_start), axis=2) * reps
         w_load = w / pkg.dram_bandwidth_bytes_per_s + pkg.dram_latency_s  # (n, s)
         stage += np.where(stream, w_load[None], 0.0)
         nop_t = cross[None] * mb[:, :, None] / pkg.nop_bandwidth_bytes_per_s + pkg.nop_hop_latency_s
