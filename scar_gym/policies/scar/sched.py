@@ -141,8 +141,8 @@ def mask_of(chiplets: Sequence[int]) -> int:
 
 @lru_cache(maxsize=16)  # MCMs hash by identity: one entry per MCM object in use
 def _lookups(mcm: MCM) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, ...], ...]]:
-    """The MCM's class of each chiplet, DRAM side hops and hop table as Python ints."""
-    return tuple(int(c) for c in mcm.class_of), tuple(int(d) for d in mcm.dram_hops), mcm.hop_rows
+    """The MCM's class of each chiplet, DRAM side hops and hop table as Python ints (cached on it)."""
+    return mcm.class_ints, mcm.dram_hop_ints, mcm.hop_rows
 
 
 def path_signature(mcm: MCM, path: Path, cache: dict | None = None) -> tuple:
@@ -273,8 +273,9 @@ def probe_class_sequences(mcm: MCM, length: int, max_probes: int = 24, limit_per
         return seqs[:max_probes]
     seen = dict.fromkeys(seqs)
     rest: dict[tuple[int, ...], None] = {}
+    class_of = _lookups(mcm)[0]
     for p in simple_paths(mcm, length, limit_per_root=limit_per_root, max_steps=max_steps):
-        q = tuple(int(mcm.class_of[c]) for c in p)
+        q = tuple([class_of[c] for c in p])
         if q not in seen:
             rest.setdefault(q, None)
     rest_l = list(rest)
