@@ -609,3 +609,18 @@ def test_windows_asking_seg_the_same_question_share_one_pool_equal_to_a_fresh_bu
     # a different n_i (or model, or layers) is a different pool
     keys = list(by_key)
     assert len({id(pools.pool(*by_key[k][0])) for k in keys}) == len(keys)
+
+
+def test_feature_matrix_is_the_stacked_vectors_and_names_a_wrong_column():
+    from scar_gym.envs import features as F
+
+    cols = ("a", "b", "c")
+    rows = [{"a": 1.0, "b": 0.1, "c": 1 / 3}, {"c": 2.0, "a": 1e-9, "b": 0.7}]
+    got = F.matrix(cols, rows)
+    assert got.dtype == np.float32 and got.shape == (2, 3)
+    assert np.array_equal(got, np.stack([F.vector(cols, r) for r in rows]))
+    assert F.matrix(cols, []).shape == (0, 3)
+    with pytest.raises(KeyError, match="d"):
+        F.matrix(cols, [rows[0], {**rows[1], "d": 0.0}])
+    with pytest.raises(KeyError, match="c"):
+        F.matrix(cols, [{"a": 1.0, "b": 2.0}])

@@ -387,6 +387,9 @@ class CandidatePools:
             self._signatures.clear()
         cls, hops = self._class_list, self._hops_list
         free = [c for c in range(self.mcm.num_chiplets) if not (taken >> c) & 1]
+        free_of_class: dict[int, list[int]] = {}  # the free chiplets of each class, in chiplet order
+        for c in free:
+            free_of_class.setdefault(cls[c], []).append(c)
         seen: set[tuple] = set()
         out: list[WindowCandidate] = []
         m = window[slot][0]
@@ -404,7 +407,7 @@ class CandidatePools:
             for i, ch in enumerate(chips):
                 if not (taken >> ch) & 1:
                     continue
-                spare = [f for f in free if not (used >> f) & 1 and cls[f] == cls[ch]]
+                spare = [f for f in free_of_class.get(cls[ch], ()) if not (used >> f) & 1]
                 if not spare:
                     break
                 near = [chips[k] for k in (i - 1, i + 1) if 0 <= k < len(chips) and not (taken >> chips[k]) & 1]

@@ -145,6 +145,14 @@ def vector(columns: Sequence[str], values: dict[str, float]) -> np.ndarray:
     return np.array([values[c] for c in columns], dtype=np.float32)
 
 
+def matrix(columns: Sequence[str], rows: Sequence[dict[str, float]]) -> np.ndarray:
+    """:func:`vector` of each of ``rows``, stacked: ``(len(rows), len(columns))`` float32."""
+    for values in rows:
+        if len(values) != len(columns):
+            vector(columns, values)  # raises, naming the columns that differ
+    return np.array([[values[c] for c in columns] for values in rows], dtype=np.float32).reshape(len(rows), len(columns))
+
+
 _LAYER = index_of(LAYER_COLUMNS)
 _CHIPLET = index_of(CHIPLET_COLUMNS)
 

@@ -24,6 +24,9 @@ _D = F.index_of(F.WINDOW_CHIPLET_DYNAMIC_COLUMNS)
 _FREE, _LOAD = _D["free"], _D["load"]
 
 
+_DATAFLOW_KEYS = tuple(f"dataflow_{d}" for d in DATAFLOWS)  # the candidates' dataflow share columns
+
+
 class WindowEnv(ScarEnvBase):
     """Schedule a scenario one (window, model) pipeline at a time, choosing among SCAR's candidates.
 
@@ -369,10 +372,11 @@ class WindowEnv(ScarEnvBase):
                 anchor = st.anchors.get((st.wi, m))
                 b = data.evaluator.batches[m]
                 free, win_lat = st.free_count, st.win_lat_s
+                rows, on_rows, on_cols = [], [], []  # one array per observation, not one per candidate
                 for j, c in enumerate(slots):
                     lt, en_c = c.latency_s, c.energy_j
                     inc = lt - win_lat if lt > win_lat else 0.0
-                    cand[j] = F.vector(F.CANDIDATE_COLUMNS, {
+                    rows.append({
                         "valid": 1.0,
                         "anchor": float(c is anchor),
                         "latency": lt / (lt + wref) if wref > 0 else 1.0,
@@ -383,11 +387,14 @@ class WindowEnv(ScarEnvBase):
                         "segments": c.size / C,
                         "chiplet_share": c.size / free,
                         "window_increase": inc / (inc + wref) if wref > 0 else 0.0,
-                        **{f"dataflow_{d}": share for d, share in zip(DATAFLOWS, c.dataflow_share)},
+                        **dict(zip(_DATAFLOW_KEYS, c.dataflow_share)),
                         "minibatch_ratio": c.minibatch / b,
                         "weight_load_share": c.weight_load_s / lt if lt > 0 else 0.0,
                     })
-                    cch[j, c.chiplets] = 1.0
+                    on_rows.extend([j] * len(c.chiplets))
+                    on_cols.extend(c.chiplets)
+                cand[: len(rows)] = F.matrix(F.CANDIDATE_COLUMNS, rows)
+                cch[on_rows, on_cols] = 1.0
             glob = {
                 **shared,
                 "partial_latency": F.squash(lat, plan.ref_latency_s),
