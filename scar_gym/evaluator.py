@@ -437,7 +437,8 @@ class Evaluator:
         out_seg = np.zeros((n_jobs, n_outs), dtype=np.int64)
         out_by = np.zeros((n_jobs, n_outs))
         io_bytes_job = np.zeros(n_jobs)
-        # the (segment, read) pairs any cut set has, in _compute's order; by kind
+        # the (segment, read) pairs some cut set reads over the NoP / from DRAM (the loops below
+        # visit them in _compute's order)
         nop_at: set[tuple[int, int]] = set()
         dram_at: set[tuple[int, int]] = set()
         for k, ((bounds, _), plan, s) in enumerate(zip(jobs, plans, n_segs)):

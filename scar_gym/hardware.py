@@ -380,16 +380,6 @@ class MCM:
         return h
 
     @cached_property
-    def class_ints(self) -> tuple[int, ...]:
-        """:attr:`class_of` as a tuple of ints (for scalar lookups in Python loops, as :attr:`hop_rows`)."""
-        return tuple(int(c) for c in self.class_of)
-
-    @cached_property
-    def dram_hop_ints(self) -> tuple[int, ...]:
-        """:attr:`dram_hops` as a tuple of ints (as :attr:`class_ints`)."""
-        return tuple(int(d) for d in self.dram_hops)
-
-    @cached_property
     def hop_rows(self) -> tuple[tuple[int, ...], ...]:
         """:attr:`hops` as nested tuples of ints, for scalar lookups in Python loops (indexing a numpy
         array one element at a time is an order of magnitude slower there)."""

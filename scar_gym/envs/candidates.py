@@ -42,7 +42,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from scar_gym.evaluator import Evaluator, objective_value
+from scar_gym.evaluator import Evaluator, ModelWindowResult, objective_value
 from scar_gym.hardware import DATAFLOWS
 from scar_gym.policies.scar.sched import mask_of, path_signature, simple_paths
 from scar_gym.policies.scar.steps import WindowSteps, allocation_caps, is_large, prov_weight
@@ -111,7 +111,8 @@ def placed_candidate(ev: Evaluator, model: int, bounds: tuple[int, ...], chiplet
     return _candidate(ev, (model, bounds), chiplets, ev.evaluate_placement(model, bounds, chiplets), objective)
 
 
-def _candidate(ev: Evaluator, placement, chips: tuple[int, ...], r, objective: str) -> WindowCandidate:
+def _candidate(ev: Evaluator, placement: Assignment | tuple[int, tuple[int, ...]], chips: tuple[int, ...],
+               r: ModelWindowResult, objective: str) -> WindowCandidate:
     return WindowCandidate(placement, mask_of(chips), len(chips), r.latency_s, r.energy_j,
                            objective_value(objective, r.latency_s, r.energy_j), r.minibatch, r.weight_load_s,
                            chips, dataflow_share(ev.mcm, chips))

@@ -141,8 +141,8 @@ def mask_of(chiplets: Sequence[int]) -> int:
 
 @lru_cache(maxsize=16)  # MCMs hash by identity: one entry per MCM object in use
 def _lookups(mcm: MCM) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, ...], ...]]:
-    """The MCM's class of each chiplet, DRAM side hops and hop table as Python ints (cached on it)."""
-    return mcm.class_ints, mcm.dram_hop_ints, mcm.hop_rows
+    """The MCM's class of each chiplet, DRAM side hops and hop table as Python ints."""
+    return tuple(int(c) for c in mcm.class_of), tuple(int(d) for d in mcm.dram_hops), mcm.hop_rows
 
 
 def path_signature(mcm: MCM, path: Path, cache: dict | None = None) -> tuple:
