@@ -64,8 +64,9 @@ INFERENCE_REWARD = "edp"
 #: one and four jittered), then the local search, 12 rollouts in all, then the window polish. Each
 #: step of it, measured: results/agents/scaling/README.md. The prior rolled out on all five sets too
 #: until those rollouts were found to end best in 2 of 34 suite cases (the lookahead's or the local
-#: search's won the rest) while costing ``ppo`` two fifths of its network calls; without them the
-#: suites' EDP / SCAR stayed within 0.002 (results/agents/scaling/README.md).
+#: search's won the rest) while costing ``ppo`` two fifths of its network calls; without them each
+#: suite's EDP / SCAR moved by at most 0.003, either way, and 6x6 went from 0.25x to 0.19x SCAR's
+#: time (one run; results/agents/scaling/README.md).
 ANY_SIZE_SEARCH: dict[str, Any] = {"samples": 12, "window_sets": 5, "prior_sets": 1, "lookahead": True,
                                    "polish": True}
 #: The polish (``polish=True``): candidates per model and window (the first of every segment count,
