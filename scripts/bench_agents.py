@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="default: scar, ppo (the shipped size-agnostic agent), ppo-3x3 (the SCAR-anchored 3x3 one)")
     ap.add_argument("--samples", type=int, action="append", default=None,
                     help="rollouts of the rollout-search policies (repeatable; default: each policy's own search, "
-                         "16 rollouts for ppo and 8 for ppo-3x3, and 1, the greedy rollout alone)")
+                         "12 rollouts for ppo and 8 for ppo-3x3, and 1, the greedy rollout alone)")
     ap.add_argument("--scenarios", nargs="+", default=list(suite_ids("paper")))
     ap.add_argument("--mcm", default="het-sides-3x3")
     ap.add_argument("--repeats", type=int, default=3)

@@ -28,7 +28,7 @@ now lists every option; see :data:`ADDITIONS_ALLOWED_UNDER`).
 Run time on the reference machine (2 cores): about 2.5 minutes. The longest parts are the
 large section (SCAR on 6x6 alone takes most of a minute), ``sa`` and ``ga`` (2,000 evaluations per
 instance), the rollout searches (``ppo-3x3``, ``window-ls``: SCAR's run plus 8 rollouts per scenario;
-``ppo``, ``ppo-any``, ``window-ls-any``: 16 rollouts and the window polish)
+``ppo``, ``ppo-any``, ``window-ls-any``: 12 rollouts and the window polish)
 and the leaderboard (SCAR and the agent again, as ``scar-gym eval`` runs them). ``exhaustive`` refuses every paper scenario (its size check runs before any work), so
 it is exercised on the toy instances.
 
