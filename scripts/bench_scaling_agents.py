@@ -40,6 +40,7 @@ from scar_gym.factory import make_cost_model, make_evaluator  # noqa: E402
 from scar_gym.stats import format_interval, summarize  # noqa: E402
 from scar_gym.policies.registry import make_policy  # noqa: E402
 from scar_gym.presets import load_mcm  # noqa: E402
+from scar_gym.envs.rollout_search import ANY_SIZE_SEARCH  # noqa: E402
 from scar_gym.suites import suite_mcms, suite_scenarios  # noqa: E402
 
 DEFAULT_SUITES = ("paper", "large-5x5", "large-6x6", "large-8x8")
@@ -52,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suite", action="append", default=None, help=f"default: {', '.join(DEFAULT_SUITES)}")
     ap.add_argument("--mcm", default="het-sides-3x3", help="MCM of the suites that do not fix their own")
     ap.add_argument("--samples", type=int, default=None,
-                    help="rollouts of the rollout-search policies (default: each policy's own: 16 for ppo (= ppo-any) "
-                         "and window-ls-any, 8 for ppo-3x3)")
+                    help="rollouts of the rollout-search policies (default: each policy's own: "
+                         f"{ANY_SIZE_SEARCH['samples']} for ppo (= ppo-any) and window-ls-any, 8 for ppo-3x3)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--group", action="append", default=[], metavar="PREFIX",
                     help="also summarise every policy whose spec starts with PREFIX (e.g. several seeds)")

@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from scar_gym.commands.args import add_parallel_arguments, count, seed
-from scar_gym.commands.schedule import MAX_SAMPLES, add_trust_argument, input_paths
+from scar_gym.commands.schedule import ANY_SIZE_SEARCH, MAX_SAMPLES, add_trust_argument, input_paths
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-scenario", action="store_true", help="also print EDP/SCAR per scenario")
     p.add_argument("--samples", type=count(MAX_SAMPLES, "rollouts"), default=None,
                    help="agents and window-ls(-any): rollouts per schedule, greedy one included (default: the policy's "
-                        "own, 16 for ppo and window-ls-any, 8 for ppo-3x3 and window-ls; 1 = greedy)")
+                        f"own, {ANY_SIZE_SEARCH['samples']} for ppo and window-ls-any, 8 for ppo-3x3 and window-ls; 1 = greedy)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
                    help="agents and window-ls(-any): how the extra rollouts are chosen (default local)")
     p.add_argument("--cost-preset", default=None, metavar="PRESET",

@@ -21,7 +21,7 @@ import time
 from scar_gym.commands.args import count, seed
 from scar_gym.policies.scar.policy import MAX_K
 from scar_gym.policies.search.common import MAX_BUDGET
-from scar_gym.envs.rollout_search import MAX_SAMPLES
+from scar_gym.envs.rollout_search import ANY_SIZE_SEARCH, MAX_SAMPLES
 from scar_gym.policies.windows import MAX_SPLITS
 from scar_gym.fileio import is_dir, is_file
 
@@ -46,8 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=seed, default=0, help="seed for stochastic policies (default 0)")
     p.add_argument("--samples", type=count(MAX_SAMPLES, "rollouts"), default=None,
                    help="agents (ppo, ppo-3x3, ppo:PATH), window-ls, window-ls-any: rollouts in total, the greedy one "
-                        "included (default: the policy's own, 16 for ppo and window-ls-any, 8 for ppo-3x3 and "
-                        "window-ls; 1 = greedy only)")
+                        f"included (default: the policy's own, {ANY_SIZE_SEARCH['samples']} for ppo and window-ls-any, "
+                        "8 for ppo-3x3 and window-ls; 1 = greedy only)")
     p.add_argument("--improve", default=None, choices=("local", "sample"),
                    help="agents, window-ls, window-ls-any: how the extra rollouts are chosen (default local: prior-guided "
                         "local search)")
