@@ -243,8 +243,10 @@ PLAN_MEMO_SIZE = 65_536
 class _CutPlan:
     """Per segment of one cut set: weight bytes, the range maxima the mini-batch rule reads, source
     bytes, and the tensors it reads (bytes, producing segment or -1 for DRAM); then the window's
-    outputs that go to DRAM (producing segment, bytes). :meth:`Evaluator._compute` applies chiplets
-    to it in the order it always used, so results are bit-identical to computing from scratch."""
+    outputs that go to DRAM (producing segment, bytes), and ``io_bytes``, the activation bytes per
+    sample moved to and from DRAM (no chiplet changes them; summed in the order the per-segment
+    reads and writes come). :meth:`Evaluator._compute` applies chiplets to it in the order it always
+    used, so results are bit-identical to computing from scratch."""
 
     w_bytes: tuple[float, ...]
     peak: tuple[float, ...]
@@ -252,6 +254,7 @@ class _CutPlan:
     source: tuple[float, ...]
     reads: tuple[tuple[tuple[float, int], ...], ...]
     outputs: tuple[tuple[int, float], ...]
+    io_bytes: float
 
     @staticmethod
     def build(d: _ModelData, bounds: tuple[int, ...]) -> "_CutPlan":
@@ -260,8 +263,17 @@ class _CutPlan:
         reads = tuple(tuple((by, bisect_right(starts, u) - 1 if u >= lo else -1) for u, by in sp[4]) for sp in spans)
         outputs = tuple((bisect_right(starts, u) - 1, d.out_bytes[u]) for u in d.live[hi] if u >= lo)
         w_bytes, peak, layer_w_max, source, _ = zip(*spans)
+        io_bytes = 0.0
+        for src, seg_reads in zip(source, reads):
+            if src:
+                io_bytes += src
+            for by, pj in seg_reads:
+                if pj < 0:
+                    io_bytes += by
+        for _, by in outputs:
+            io_bytes += by
         return _CutPlan(w_bytes=w_bytes, peak=peak, layer_w_max=layer_w_max, source=source, reads=reads,
-                        outputs=outputs)
+                        outputs=outputs, io_bytes=io_bytes)
 
 
 @dataclass(frozen=True)
@@ -428,15 +440,13 @@ class Evaluator:
         n_reads = max((len(r) for plan in plans for r in plan.reads), default=0)
         n_outs = max((len(plan.outputs) for plan in plans), default=0)
         # Per cut set, padded: segment fields (padding: 0 bytes and the empty layer range [0, 0)),
-        # reads (producer -2: none, -1: DRAM, j: segment j), outputs; and the DRAM activation bytes,
-        # which no placement changes, summed in _compute's order.
+        # reads (producer -2: none, -1: DRAM, j: segment j) and outputs.
         seg_f = np.zeros((5, n_jobs, n_seg))  # w_bytes, peak, layer_w_max, source, valid
         span = np.zeros((2, n_jobs, n_seg), dtype=np.int64)
         read_by = np.zeros((n_jobs, n_seg, n_reads))
         read_from = np.full((n_jobs, n_seg, n_reads), -2, dtype=np.int64)
         out_seg = np.zeros((n_jobs, n_outs), dtype=np.int64)
         out_by = np.zeros((n_jobs, n_outs))
-        io_bytes_job = np.zeros(n_jobs)
         # the (segment, read) pairs some cut set reads over the NoP / from DRAM (the loops below
         # visit them in _compute's order)
         nop_at: set[tuple[int, int]] = set()
@@ -444,21 +454,12 @@ class Evaluator:
         for k, ((bounds, _), plan, s) in enumerate(zip(jobs, plans, n_segs)):
             seg_f[:, k, :s] = (plan.w_bytes, plan.peak, plan.layer_w_max, plan.source, (1.0,) * s)
             span[:, k, :s] = (bounds[:-1], bounds[1:])
-            io_bytes = 0.0
             for j, reads in enumerate(plan.reads):
-                if plan.source[j]:
-                    io_bytes += plan.source[j]
                 for r, (by, pj) in enumerate(reads):
                     read_by[k, j, r], read_from[k, j, r] = by, pj
-                    if pj >= 0:
-                        nop_at.add((j, r))
-                    else:
-                        io_bytes += by
-                        dram_at.add((j, r))
+                    (nop_at if pj >= 0 else dram_at).add((j, r))
             for o, (j, by) in enumerate(plan.outputs):
                 out_seg[k, o], out_by[k, o] = j, by
-                io_bytes += by
-            io_bytes_job[k] = io_bytes
         has_source = seg_f[3].any(axis=0).tolist()
         job = np.repeat(np.arange(n_jobs), sizes)
         paths = np.zeros((n_rows, n_seg), dtype=np.int64)  # padding: chiplet 0, its costs never counted
@@ -560,7 +561,8 @@ class Evaluator:
         for j in range(1, n_seg):
             w_total = w_total + w_read[:, j]
             w_hops = w_hops + w_read_hops[:, j]
-        dram_j = (io_bytes_job[job] * b + w_total) * 8 * pkg.dram_energy_j_per_bit
+        io_bytes = np.array([plan.io_bytes for plan in plans])[job]
+        dram_j = (io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
         nop_j = ((nop_byte_hops + io_byte_hops) * b + w_hops) * 8 * pkg.nop_energy_j_per_bit
         energy = compute_j * reps + nop_j + dram_j
         out, at = [], 0
@@ -614,8 +616,7 @@ class Evaluator:
         stages: list[float] = []
         compute_j = 0.0
         nop_byte_hops = 0.0  # inter-chiplet activations, per sample
-        io_bytes = 0.0  # DRAM reads and writes of activations, per sample
-        io_byte_hops = 0.0  # their hops to the side interface
+        io_byte_hops = 0.0  # hops to the side interface of the DRAM reads and writes of activations
         for j, c in enumerate(chips):
             cum_l = d.cum_l[classes[j]][bi]
             cum_e = d.cum_e[classes[j]][bi]
@@ -627,7 +628,6 @@ class Evaluator:
             src = plan.source[j]
             if src:
                 t += src * n / dram_bw + dram_hops[c] * hop_s + dram_s
-                io_bytes += src
                 io_byte_hops += src * dram_hops[c]
             for by, pj in plan.reads[j]:
                 if pj >= 0:  # produced by an earlier segment of this window: over the NoP
@@ -636,21 +636,19 @@ class Evaluator:
                     nop_byte_hops += by * h
                 else:  # produced in an earlier window: from DRAM
                     t += by * n / dram_bw + dram_hops[c] * hop_s + dram_s
-                    io_bytes += by
                     io_byte_hops += by * dram_hops[c]
             stages.append(t)
         # Outputs still needed after this window (or model outputs) go to DRAM.
         for j, by in plan.outputs:
             c = chips[j]
             stages[j] += by * n / dram_bw + dram_hops[c] * hop_s + dram_s
-            io_bytes += by
             io_byte_hops += by * dram_hops[c]
 
         latency = load_s + sum(stages) + (reps - 1) * max(stages)
         w_read = [w * reps if st else w for w, st in zip(w_bytes, streams)]  # bytes read from DRAM
         w_total = sum(w_read)
         w_hops = sum([w * dram_hops[c] for c, w in zip(chips, w_read)])
-        dram_j = (io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
+        dram_j = (plan.io_bytes * b + w_total) * 8 * pkg.dram_energy_j_per_bit
         nop_j = ((nop_byte_hops + io_byte_hops) * b + w_hops) * 8 * pkg.nop_energy_j_per_bit
         return ModelWindowResult(model=model, minibatch=n, latency_s=latency, weight_load_s=load_s,
                                  stage_latency_s=tuple(stages), compute_j=compute_j * reps,
