@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scar_gym.benchmark import build_policy, takes_rollout_options  # noqa: E402
+from scar_gym.envs.rollout_search import ANY_SIZE_SEARCH  # noqa: E402
 from scar_gym.factory import make_cost_model, make_evaluator  # noqa: E402
 from scar_gym.presets import load_mcm  # noqa: E402
 from scar_gym.suites import scenario as load_scenario, suite_ids  # noqa: E402
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="default: scar, ppo (the shipped size-agnostic agent), ppo-3x3 (the SCAR-anchored 3x3 one)")
     ap.add_argument("--samples", type=int, action="append", default=None,
                     help="rollouts of the rollout-search policies (repeatable; default: each policy's own search, "
-                         "12 rollouts for ppo and 8 for ppo-3x3, and 1, the greedy rollout alone)")
+                         f"{ANY_SIZE_SEARCH['samples']} rollouts for ppo and 8 for ppo-3x3, and 1, the greedy rollout alone)")
     ap.add_argument("--scenarios", nargs="+", default=list(suite_ids("paper")))
     ap.add_argument("--mcm", default="het-sides-3x3")
     ap.add_argument("--repeats", type=int, default=3)
